@@ -16,6 +16,14 @@ type Command = { summary: string; load: () => Promise<{ main(args: string[]): Pr
 
 const COMMANDS: Record<string, Command> = {
   // Each owner adds its command here.
+  journal: {
+    summary: "inspect, verify or compact a journal file",
+    load: () => import("./journal_cmd.ts"),
+  },
+  validate: {
+    summary: "check app.yaml and its package, printing every problem",
+    load: () => import("./validate.ts"),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Load test of the host: wrk at 64 connections against the C WASIX proxy example served by
+# `deno task serve`, next to a plain Deno.serve hello world, in the same run.
+#
+# Usage: bash bench/host_load.sh [DURATION] [CONNECTIONS] [PATH]
+#   defaults: 30s, 64, /health (the example's smallest response)
+# Prints wrk's output for each target and a summary table (req/s, p99, errors, ratio).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+duration="${1:-30s}"
+conns="${2:-64}"
+path="${3:-/health}"
+threads=2
+hello_port=8199
+thaw_port=8198
+app_host="wasix-http-server.localhost"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_for() { # url [host]
+  for _ in $(seq 1 100); do
+    if curl -sf -o /dev/null -H "Host: ${2:-localhost}" "$1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "bench/host_load.sh: $1 did not answer" >&2
+  exit 1
+}
+
+run_wrk() { # name url [host]
+  local out
+  out="$(wrk -t"$threads" -c"$conns" -d"$duration" --latency ${3:+-H "Host: $3"} "$2")"
+  echo "== $1" >&2
+  echo "$out" >&2
+  local rps p99 errors
+  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  errors="$(awk '/Non-2xx or 3xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")"
+  echo "$1 $rps $p99 $errors"
+}
+
+cd "$root"
+deno run --allow-net bench/host_hello.ts "$hello_port" >/dev/null &
+pids+=($!)
+deno run -A main.ts --apps examples --port "$thaw_port" --max-instances "${THAW_MAX_INSTANCES:-2}" \
+  >/dev/null 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$hello_port/"
+wait_for "http://127.0.0.1:$thaw_port$path" "$app_host"
+# Warm both up so neither pays JIT or cold-start costs inside the measurement.
+wrk -t1 -c8 -d2s "http://127.0.0.1:$hello_port/" >/dev/null
+wrk -t1 -c8 -d2s -H "Host: $app_host" "http://127.0.0.1:$thaw_port$path" >/dev/null
+
+hello="$(run_wrk deno-hello "http://127.0.0.1:$hello_port/")"
+thaw="$(run_wrk thaw-proxy "http://127.0.0.1:$thaw_port$path" "$app_host")"
+metrics="$(curl -s "http://127.0.0.1:$thaw_port/_thaw/metrics" | grep -E '^thaw_(cold_starts_total|instances|requests_total)\{app="wasix' || true)"
+
+read -r _ h_rps h_p99 h_err <<<"$hello"
+read -r _ t_rps t_p99 t_err <<<"$thaw"
+ratio="$(awk -v a="$t_rps" -v b="$h_rps" 'BEGIN {printf "%.1f", 100 * a / b}')"
+echo
+echo "wrk -t$threads -c$conns -d$duration --latency, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+printf '%-12s %12s %10s %8s\n' target "req/s" p99 errors
+printf '%-12s %12s %10s %8s\n' deno-hello "$h_rps" "$h_p99" "$h_err"
+printf '%-12s %12s %10s %8s\n' thaw-proxy "$t_rps" "$t_p99" "$t_err"
+echo "thaw-proxy / deno-hello throughput: $ratio%"
+echo "$metrics"

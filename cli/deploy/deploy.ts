@@ -1,0 +1,240 @@
+/**
+ * The deploy pipeline: prepare → boot and warm up → snapshot → compact → write the bundle.
+ * @module
+ */
+
+import { relative, resolve } from "node:path";
+import type { ResolvedApp } from "../../config/mod.ts";
+import { compactRecords, encodeJournal } from "../../journal/mod.ts";
+import {
+  BUNDLE_FORMAT,
+  type BundleManifest,
+  captureApp,
+  CaptureError,
+  configHash,
+  configIdentityOf,
+  prepareModule,
+  PrepareError,
+  sha256Hex,
+  THAW_VERSION,
+} from "../../runtime/snapshot/mod.ts";
+
+/** Progress of a deploy, for the display. */
+export type DeployEvent =
+  | {
+    type: "validated";
+    name: string;
+    runner: string;
+    requests: number;
+    warnings: string[];
+  }
+  | {
+    type: "prepared";
+    inputSize: number;
+    outputSize: number;
+    asyncify: string;
+    cached: boolean;
+    ms: number;
+  }
+  | { type: "booted"; ms: number }
+  | {
+    type: "request";
+    index: number;
+    total: number;
+    method: string;
+    path: string;
+    status: number;
+    ok: boolean;
+    problem?: string;
+    ms: number;
+  }
+  | { type: "snapshot"; syscall: string; reason: string; records: number; bytes: number; ms: number }
+  | { type: "warning"; message: string };
+
+/** Options of {@link deploy}. */
+export interface DeployOptions {
+  /** Bundle directory to write (replaced if it exists). */
+  readonly out: string;
+  /** Prepare cache directory. @default ".thaw-cache" */
+  readonly cacheDir?: string;
+  readonly onEvent?: (e: DeployEvent) => void;
+}
+
+/** What {@link deploy} produced. */
+export interface DeployResult {
+  readonly manifest: BundleManifest;
+  /** Caveats to show the user (frozen entropy or clock, connections closed, ...). */
+  readonly warnings: readonly string[];
+}
+
+/** A deploy step failed; the message says which and how to fix it. */
+export class DeployError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeployError";
+  }
+}
+
+async function listFiles(dir: string, skip: (rel: string) => boolean): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(rel: string) {
+    const entries = [];
+    for await (const e of Deno.readDir(rel === "" ? dir : `${dir}/${rel}`)) entries.push(e);
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries) {
+      const p = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (skip(p)) continue;
+      if (e.isDirectory) await walk(p);
+      else if (e.isFile) out.push(p);
+    }
+  }
+  await walk("");
+  return out;
+}
+
+/**
+ * Deploys a loaded app into a bundle directory.
+ *
+ * @throws {DeployError} when a step fails (boot, a warm-up `expect`, the snapshot).
+ * @example
+ * ```ts
+ * import { loadApp } from "../../config/mod.ts";
+ * const result = await deploy(await loadApp("examples/wasix-http-server"), { out: "out/x" });
+ * ```
+ */
+export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<DeployResult> {
+  const emit = options.onEvent ?? (() => {});
+  const warnings: string[] = app.warnings.map((w) => w.message);
+  const instaboot = app.instaboot;
+  emit({
+    type: "validated",
+    name: app.name,
+    runner: app.runner,
+    requests: instaboot?.requests.length ?? 0,
+    warnings,
+  });
+  if (instaboot === undefined) {
+    throw new DeployError(
+      `${app.name}: app.yaml has no capabilities.instaboot; add it to deploy a snapshot ` +
+        "(serve the app directory as is with deno task serve otherwise)",
+    );
+  }
+  const appDir = resolve(app.appDir);
+  const rel = relative(appDir, resolve(app.wasmPath));
+  if (rel.startsWith("..") || relative(appDir, resolve(app.packageDir)).startsWith("..")) {
+    throw new DeployError(
+      `${app.name}: the package (${app.packageDir}) lies outside the app directory; a bundle ` +
+        "carries the app directory only, so move the package inside it",
+    );
+  }
+
+  const timings: Record<string, number> = {};
+  const input = await Deno.readFile(app.wasmPath);
+  let prepared;
+  try {
+    prepared = await prepareModule(input, { cacheDir: options.cacheDir ?? ".thaw-cache" });
+  } catch (e) {
+    if (e instanceof PrepareError) throw new DeployError(`${app.wasmPath}: ${e.message}`);
+    throw e;
+  }
+  timings.prepare = prepared.ms;
+  emit({
+    type: "prepared",
+    inputSize: prepared.info.inputSize,
+    outputSize: prepared.outputSize,
+    asyncify: prepared.info.asyncify,
+    cached: prepared.cached,
+    ms: prepared.ms,
+  });
+
+  const cfgHash = await configHash(configIdentityOf(app));
+  let captured;
+  try {
+    captured = await captureApp(app, prepared, {
+      configHash: cfgHash,
+      onBooted: (ms) => emit({ type: "booted", ms }),
+      onRequest: (r) => emit({ type: "request", ...r }),
+    });
+  } catch (e) {
+    if (e instanceof CaptureError) throw new DeployError(`${app.name}: ${e.message}`);
+    throw e;
+  }
+  Object.assign(timings, captured.timings);
+  const rawBytes = encodeJournal(captured.records);
+  const t0 = performance.now();
+  const compacted = compactRecords(captured.records);
+  const journalBytes = encodeJournal(compacted);
+  timings.compact = performance.now() - t0;
+  emit({
+    type: "snapshot",
+    syscall: captured.point.syscall,
+    reason: captured.point.reason,
+    records: compacted.length,
+    bytes: journalBytes.length,
+    ms: timings.capture ?? 0,
+  });
+  warnings.push(...captured.warnings);
+  for (const w of captured.warnings) emit({ type: "warning", message: w });
+
+  // Write into a staging directory, then swap it in: a failed deploy leaves no half bundle.
+  const out = resolve(options.out);
+  const staging = `${out}.tmp-${crypto.randomUUID()}`;
+  await Deno.mkdir(`${staging}/app`, { recursive: true });
+  const files: { path: string; sha256: string; size: number }[] = [];
+  const outRel = relative(appDir, out);
+  const skip = (p: string) =>
+    p === ".thaw-cache" || p === "out" || (!outRel.startsWith("..") && p === outRel) ||
+    p.startsWith(".staging-") || p.endsWith(".journal");
+  for (const p of await listFiles(appDir, skip)) {
+    const bytes = await Deno.readFile(`${appDir}/${p}`);
+    const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+    if (dir) await Deno.mkdir(`${staging}/app/${dir}`, { recursive: true });
+    await Deno.writeFile(`${staging}/app/${p}`, bytes);
+    files.push({ path: p, sha256: await sha256Hex(bytes), size: bytes.length });
+  }
+  await Deno.writeFile(`${staging}/module.wasm`, prepared.bytes);
+  await Deno.writeFile(`${staging}/snapshot.journal`, journalBytes);
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    name: app.name,
+    runner: app.runner,
+    createdAt: new Date().toISOString(),
+    thawVersion: THAW_VERSION,
+    module: {
+      file: "module.wasm",
+      sha256: prepared.hash,
+      size: prepared.outputSize,
+      inputSha256: prepared.info.inputHash,
+      inputSize: prepared.info.inputSize,
+      asyncify: prepared.info.asyncify,
+    },
+    journal: {
+      file: "snapshot.journal",
+      sha256: await sha256Hex(journalBytes),
+      size: journalBytes.length,
+      records: compacted.length,
+      trigger: `${captured.trigger} at ${captured.point.syscall} (${captured.point.reason})`,
+      rawRecords: captured.records.length,
+      rawSize: rawBytes.length,
+    },
+    configHash: cfgHash,
+    appDir: "app",
+    files,
+    timings,
+    bootFacts: captured.bootFacts,
+    warmup: captured.warmup,
+  };
+  await Deno.writeTextFile(`${staging}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+  const old = `${out}.old-${crypto.randomUUID()}`;
+  let hadOld = false;
+  try {
+    await Deno.rename(out, old);
+    hadOld = true;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await Deno.mkdir(resolve(out, ".."), { recursive: true });
+  await Deno.rename(staging, out);
+  if (hadOld) await Deno.remove(old, { recursive: true });
+  return { manifest, warnings };
+}

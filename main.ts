@@ -1,0 +1,129 @@
+/**
+ * `deno task serve` (or `deno run serve`, or `deno run -A main.ts`): serve every app in a
+ * directory with one Deno.serve. See docs/host.md.
+ *
+ * ```sh
+ * deno task serve --apps examples --port 8000
+ * curl -H 'Host: wcgi-hello.localhost' http://127.0.0.1:8000/
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { createHost, loadApps } from "./runtime/host/mod.ts";
+
+const USAGE = `Usage: deno task serve [options]
+
+Serves every app (a directory with app.yaml, or an instaboot bundle) found in --apps.
+Requests are routed by Host header: <name>.localhost, or any domain an app lists.
+
+Options:
+  --apps DIR            Directory of apps, or one app directory (default: the bundled examples)
+  --port N              Port to listen on (default: 8000; 0 picks a free one)
+  --hostname ADDR       Address to bind (default: 127.0.0.1)
+  --default-app NAME    App that answers hosts no app claims
+  --max-instances N     Instances per app at most (default: 2)
+  --min-instances N     Instances per app kept when idle (default: 0)
+  --idle-timeout SECS   Idle seconds before an instance stops; scale to zero (default: 300)
+  --timeout SECS        Execution limit per request; past it the client gets 504 (default: 30)
+  --prespawn N          Blank Workers kept ready for cold starts (default: 2)
+  --max-body BYTES      Largest request body (default: 67108864)
+  -h, --help            Show this help`;
+
+function fail(message: string): never {
+  console.error(`thaw serve: ${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+function number(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) fail(`--${name} must be a non-negative number, not "${value}"`);
+  return n;
+}
+
+async function main() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        apps: { type: "string" },
+        port: { type: "string" },
+        hostname: { type: "string" },
+        "default-app": { type: "string" },
+        "max-instances": { type: "string" },
+        "min-instances": { type: "string" },
+        "idle-timeout": { type: "string" },
+        timeout: { type: "string" },
+        prespawn: { type: "string" },
+        "max-body": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const appsDir = values.apps ?? new URL("./examples", import.meta.url).pathname;
+  try {
+    if (!(await Deno.stat(appsDir)).isDirectory) fail(`--apps ${appsDir} is not a directory`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) fail(`--apps ${appsDir} does not exist`);
+    throw err;
+  }
+  const { apps, broken } = await loadApps(appsDir);
+  for (const app of broken) {
+    console.error(`thaw serve: app ${app.name} not served:\n${app.message}`);
+  }
+  const defaultApp = values["default-app"];
+  if (defaultApp && !apps.some((a) => a.name === defaultApp)) {
+    fail(
+      `--default-app ${defaultApp} is not one of the apps: ${apps.map((a) => a.name).join(", ")}`,
+    );
+  }
+  const host = createHost({
+    apps,
+    broken,
+    defaultApp,
+    maxInstances: number("max-instances", values["max-instances"], 2),
+    minInstances: number("min-instances", values["min-instances"], 0),
+    idleTimeoutMs: number("idle-timeout", values["idle-timeout"], 300) * 1000,
+    requestTimeoutMs: number("timeout", values.timeout, 30) * 1000,
+    prespawn: number("prespawn", values.prespawn, 2),
+    maxBodyBytes: number("max-body", values["max-body"], 64 * 1024 * 1024),
+  });
+  const server = Deno.serve({
+    port: number("port", values.port, 8000),
+    hostname: values.hostname ?? "127.0.0.1",
+    onListen({ hostname, port }) {
+      console.log(`thaw serve: listening on http://${hostname}:${port}/`);
+      for (const app of apps) {
+        const hosts = [...new Set([`${app.name}.localhost`, ...(app.domains ?? [])])].join(", ");
+        console.log(`  ${app.name} (${app.spec.runner}): ${hosts}`);
+      }
+      if (apps.length === 0) console.log(`  no apps found in ${appsDir}`);
+      console.log(`  admin: /_thaw/health, /_thaw/metrics`);
+    },
+  }, host.fetch);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`thaw serve: ${signal}: finishing in-flight requests`);
+    await server.shutdown();
+    await host.close();
+    console.log("thaw serve: stopped");
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  await server.finished;
+}
+
+if (import.meta.main) await main();

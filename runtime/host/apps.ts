@@ -1,0 +1,179 @@
+/**
+ * The app loader: turns a directory of apps (plain app directories or instaboot bundles alike)
+ * into {@linkcode HostApp}s, and every app that cannot load into a {@linkcode BrokenApp} with a
+ * message naming the file, line and column. One broken app never stops the others.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { ConfigError, loadApp, type ResolvedApp } from "../../config/mod.ts";
+import type { InstancePermissions, InstanceSpec } from "../instance/mod.ts";
+import { limitMemory, MemoryLimitError } from "./limits.ts";
+import type { BrokenApp, HostApp } from "./server.ts";
+
+/** Options for {@linkcode loadApps}. */
+export interface LoadAppsOptions {
+  /** Checks a compiled module's imports; returns a message per unsupported import. */
+  checkImports?: (module: WebAssembly.Module) => string[];
+}
+
+/** What {@linkcode loadApps} found. */
+export interface LoadedApps {
+  apps: HostApp[];
+  broken: BrokenApp[];
+}
+
+const SERVABLE = new Set(["proxy", "wcgi", "rack"]);
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds the app directories under `dir`: `dir` itself when it holds an app.yaml, else each
+ * subdirectory that does (sorted by name).
+ */
+export async function findAppDirs(dir: string): Promise<string[]> {
+  if (await isFile(join(dir, "app.yaml"))) return [dir];
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isDirectory || entry.name.startsWith(".")) continue;
+    if (await isFile(join(dir, entry.name, "app.yaml"))) found.push(join(dir, entry.name));
+  }
+  return found.sort();
+}
+
+/** A bundle's journal, when `dir` is an instaboot bundle (manifest.json plus one *.journal). */
+async function findJournal(dir: string): Promise<string | undefined> {
+  if (!(await isFile(join(dir, "manifest.json")))) return undefined;
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && entry.name.endsWith(".journal")) return join(dir, entry.name);
+  }
+  return undefined;
+}
+
+/** Builds the instance spec and Worker permissions for a resolved app. */
+export function instanceSpecOf(
+  app: ResolvedApp,
+  journalPath?: string,
+): { spec: InstanceSpec; permissions: InstancePermissions } {
+  const mounts = app.mounts.map((m) => ({ guest: m.guest, host: m.host }));
+  const spec: InstanceSpec = {
+    name: app.name,
+    runner: app.runner as InstanceSpec["runner"],
+    env: { ...app.env },
+    args: [...app.args],
+    wasmPath: app.wasmPath,
+    mounts,
+    journalPath,
+  };
+  // A Worker reads only what the app mounts, and the journal it restores from.
+  const read = [...mounts.map((m) => m.host), ...(journalPath ? [journalPath] : [])];
+  const permissions: InstancePermissions = read.length === 0 ? "none" : {
+    read,
+    write: false,
+    net: false,
+    env: false,
+    run: false,
+    ffi: false,
+    sys: false,
+    import: false,
+  };
+  return { spec, permissions };
+}
+
+/**
+ * Loads one app directory: validates its config, reads, limits and compiles its module.
+ *
+ * @throws {ConfigError} for app.yaml or wasmer.toml problems, or an Error naming the module
+ * file for a missing, malformed or unsupported module.
+ */
+export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): Promise<HostApp> {
+  const resolved = await loadApp(dir);
+  if (!SERVABLE.has(resolved.runner)) {
+    throw new Error(
+      `${resolved.sources.appYaml}: runner "${resolved.runner}" does not serve HTTP; ` +
+        `use proxy, wcgi or rack (or run it with \`deno task thaw run\`)`,
+    );
+  }
+  const start = performance.now();
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(resolved.wasmPath);
+  } catch (err) {
+    throw new Error(`${resolved.wasmPath}: cannot read the module: ${(err as Error).message}`);
+  }
+  if (resolved.memoryLimitBytes !== undefined) {
+    try {
+      bytes = limitMemory(bytes, resolved.memoryLimitBytes);
+    } catch (err) {
+      if (!(err instanceof MemoryLimitError)) throw err;
+      throw new Error(`${resolved.wasmPath}: ${err.message}`);
+    }
+  }
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (err) {
+    throw new Error(
+      `${resolved.wasmPath}: not a valid WebAssembly module: ${(err as Error).message}`,
+    );
+  }
+  const loadMs = performance.now() - start;
+  const problems = options.checkImports?.(module) ?? [];
+  if (problems.length > 0) {
+    throw new Error(
+      `${resolved.wasmPath}: the module needs imports Thaw does not provide:\n` +
+        problems.map((p) => `  ${p}`).join("\n"),
+    );
+  }
+  const { spec, permissions } = instanceSpecOf(resolved, await findJournal(dir));
+  return {
+    name: resolved.name,
+    domains: resolved.domains,
+    spec,
+    module,
+    loadMs,
+    singleConcurrency: resolved.scaling.mode === "single_concurrency",
+    permissions,
+    source: dir,
+  };
+}
+
+/**
+ * Loads every app under `dir`. Apps that fail are returned as broken, with their diagnostics.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadApps } from "./apps.ts";
+ * const { apps, broken } = await loadApps("examples");
+ * for (const b of broken) console.error(b.message);
+ * ```
+ */
+export async function loadApps(dir: string, options: LoadAppsOptions = {}): Promise<LoadedApps> {
+  const apps: HostApp[] = [];
+  const broken: BrokenApp[] = [];
+  const dirs = await findAppDirs(dir);
+  const results = await Promise.allSettled(dirs.map((d) => loadHostApp(d, options)));
+  results.forEach((result, i) => {
+    if (result.status === "fulfilled") {
+      if (apps.some((a) => a.name === result.value.name)) {
+        broken.push({
+          name: basename(dirs[i]),
+          message: `${dirs[i]}: app name "${result.value.name}" is already used by another app`,
+          source: dirs[i],
+        });
+      } else apps.push(result.value);
+      return;
+    }
+    const err = result.reason;
+    const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+    broken.push({ name: basename(dirs[i]), message, source: dirs[i] });
+  });
+  return { apps, broken };
+}

@@ -1,0 +1,32 @@
+/**
+ * The Thaw host: one `fetch(request)` for `Deno.serve` that serves many Wasm apps.
+ *
+ * - {@linkcode loadApps} reads a directory of apps (plain app dirs and instaboot bundles) and
+ *   compiles each module once; broken apps come back with file:line:column diagnostics.
+ * - {@linkcode createHost} routes by Host header ({@linkcode Router}), dispatches to per-app
+ *   instance pools (Workers, scale to zero, execution and memory limits), adds Server-Timing,
+ *   and serves `/_thaw/health` and `/_thaw/metrics` ({@linkcode Metrics}).
+ *
+ * @example
+ * ```ts ignore
+ * import { createHost, loadApps } from "./mod.ts";
+ * const { apps, broken } = await loadApps("examples");
+ * const host = createHost({ apps, broken, idleTimeoutMs: 60_000 });
+ * const server = Deno.serve({ port: 8000 }, host.fetch);
+ * ```
+ *
+ * @module
+ */
+
+export { type BrokenApp, createHost, type Host, type HostApp, type HostOptions } from "./server.ts";
+export {
+  findAppDirs,
+  instanceSpecOf,
+  loadApps,
+  type LoadAppsOptions,
+  type LoadedApps,
+  loadHostApp,
+} from "./apps.ts";
+export { type Route, Router } from "./router.ts";
+export { LATENCY_BUCKETS, Metrics } from "./metrics.ts";
+export { limitMemory, MemoryLimitError, WASM_PAGE } from "./limits.ts";

@@ -1,0 +1,293 @@
+/**
+ * The host: one `fetch(request)` that routes by Host header to an app's instance pool, adds
+ * Server-Timing, and serves `/_thaw/health` and `/_thaw/metrics`. Hand it to `Deno.serve`.
+ *
+ * @module
+ */
+
+import {
+  AppPool,
+  InstanceError,
+  type InstancePermissions,
+  type InstanceSpec,
+  type PoolResponse,
+  WorkerSpawner,
+} from "../instance/mod.ts";
+import { Metrics } from "./metrics.ts";
+import { Router } from "./router.ts";
+
+/** An app ready to serve: its routes, its compiled module, and how to boot instances. */
+export interface HostApp {
+  /** The app's name; `<name>.localhost` routes to it. */
+  readonly name: string;
+  /** Extra host names routed to it. */
+  readonly domains?: readonly string[];
+  /** What each instance boots. */
+  readonly spec: InstanceSpec;
+  /** The module, compiled once per process. */
+  readonly module: WebAssembly.Module;
+  /** Milliseconds it took to read and compile the module. */
+  readonly loadMs?: number;
+  /** One request at a time per instance (app.yaml `scaling.mode: single_concurrency`). */
+  readonly singleConcurrency?: boolean;
+  /** Worker permissions, when the app mounts host directories. @default {"none"} */
+  readonly permissions?: InstancePermissions;
+  /** A custom boot function module (tests, restore). */
+  readonly bootUrl?: string;
+  /** Where the app came from, for /_thaw/health. */
+  readonly source?: string;
+}
+
+/** An app that failed to load: its hosts answer 503 with the message. */
+export interface BrokenApp {
+  /** The name it would have had (its directory name when app.yaml is unreadable). */
+  readonly name: string;
+  /** Extra host names, if they could be read. */
+  readonly domains?: readonly string[];
+  /** The full diagnostic, naming file, line and column. */
+  readonly message: string;
+  /** Where it came from. */
+  readonly source?: string;
+}
+
+/** Options for {@linkcode createHost}. */
+export interface HostOptions {
+  /** The apps to serve. */
+  apps: readonly HostApp[];
+  /** Apps that failed to load. */
+  broken?: readonly BrokenApp[];
+  /** App that answers hosts no app claims. */
+  defaultApp?: string;
+  /** Instances per app at most. @default {2} */
+  maxInstances?: number;
+  /** Instances per app kept when idle. @default {0} */
+  minInstances?: number;
+  /** Idle time before an instance stops (scale to zero). @default {300000} */
+  idleTimeoutMs?: number;
+  /** Execution limit per request; past it the instance is killed and the client gets 504. @default {30000} */
+  requestTimeoutMs?: number;
+  /** Requests in flight per instance. @default {16} */
+  maxInflight?: number;
+  /** Blank Workers kept pre-spawned. @default {2} */
+  prespawn?: number;
+  /** Largest request body accepted, in bytes. @default {67108864} */
+  maxBodyBytes?: number;
+  /** Called for each server-side failure worth logging. */
+  log?: (line: string) => void;
+}
+
+/** The running host. */
+export interface Host {
+  /** The request handler for `Deno.serve`. */
+  fetch(request: Request, info?: { remoteAddr?: { hostname?: string } }): Promise<Response>;
+  /** The metrics registry behind /_thaw/metrics. */
+  readonly metrics: Metrics;
+  /** Lets in-flight requests finish, then stops every instance and blank Worker. */
+  close(): Promise<void>;
+}
+
+const REQUESTS = "thaw_requests_total";
+const COLD_STARTS = "thaw_cold_starts_total";
+const INSTANCES = "thaw_instances";
+const STOPS = "thaw_instance_stops_total";
+const LATENCY = "thaw_request_duration_seconds";
+const COLD_LATENCY = "thaw_cold_start_duration_seconds";
+
+function fmt(ms: number): string {
+  return ms.toFixed(2);
+}
+
+function serverTiming(res: Pick<PoolResponse, "phases" | "execute">, load: number): string {
+  const boot = "restore" in res.phases ? "restore" : "instantiate";
+  const parts = [
+    `load;dur=${fmt(load)}`,
+    `${boot};dur=${fmt(res.phases[boot] ?? 0)}`,
+  ];
+  if (res.phases.worker !== undefined) parts.push(`worker;dur=${fmt(res.phases.worker)}`);
+  parts.push(`execute;dur=${fmt(res.execute)}`);
+  return parts.join(", ");
+}
+
+function text(status: number, body: string, headers: HeadersInit = {}): Response {
+  return new Response(body + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * Creates the host.
+ *
+ * @example
+ * ```ts ignore
+ * import { createHost, loadApps } from "./mod.ts";
+ * const { apps, broken } = await loadApps("examples");
+ * const host = createHost({ apps, broken });
+ * Deno.serve({ port: 8000 }, host.fetch);
+ * ```
+ */
+export function createHost(options: HostOptions): Host {
+  const metrics = new Metrics();
+  const log = options.log ?? ((line: string) => console.error(line));
+  const spawner = new WorkerSpawner({ prespawn: options.prespawn ?? 2 });
+  const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const router = new Router([], options.defaultApp);
+  const pools = new Map<string, { app: HostApp; pool: AppPool; firstLoad: boolean }>();
+  const broken = new Map<string, BrokenApp>();
+  const started = Date.now();
+
+  metrics.declare(REQUESTS, "counter", "HTTP requests answered, by app and status code");
+  metrics.declare(COLD_STARTS, "counter", "Instances booted to serve requests, by app");
+  metrics.declare(INSTANCES, "gauge", "Live instances (booting or ready), by app");
+  metrics.declare(STOPS, "counter", "Instances stopped, by app and reason");
+  metrics.declare(LATENCY, "histogram", "Time to response head, by app, in seconds");
+  metrics.declare(COLD_LATENCY, "histogram", "Instance boot time, by app, in seconds");
+
+  for (const app of options.apps) {
+    const clashes = router.add(app);
+    for (const host of clashes) log(`thaw: ${app.name}: host ${host} is taken by another app`);
+    const labels = { app: app.name };
+    metrics.gauge(INSTANCES, "", labels, 0);
+    metrics.counter(COLD_STARTS, "", labels, 0);
+    const pool = new AppPool({
+      spec: app.spec,
+      module: app.module,
+      spawner,
+      minInstances: options.minInstances ?? 0,
+      maxInstances: options.maxInstances ?? 2,
+      maxInflight: app.singleConcurrency ? 1 : options.maxInflight ?? 16,
+      idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      permissions: app.permissions ?? "none",
+      bootUrl: app.bootUrl,
+      events: {
+        instances: (n) => metrics.gauge(INSTANCES, "", labels, n),
+        coldStart: (ms, _phases, ok) => {
+          if (!ok) return;
+          metrics.counter(COLD_STARTS, "", labels);
+          metrics.observe(COLD_LATENCY, "", labels, ms / 1000);
+        },
+        stopped: (reason, message) => {
+          metrics.counter(STOPS, "", { ...labels, reason });
+          if (reason === "crash" || reason === "timeout" || reason === "boot") {
+            log(`thaw: ${app.name}: instance stopped (${reason}): ${message}`);
+          }
+        },
+      },
+    });
+    pools.set(app.name, { app, pool, firstLoad: true });
+  }
+  for (const app of options.broken ?? []) {
+    if (pools.has(app.name)) continue;
+    router.add(app);
+    broken.set(app.name, app);
+  }
+
+  function health(): Response {
+    const apps = [...pools.values()].map(({ app, pool }) => ({
+      name: app.name,
+      status: "ok",
+      runner: app.spec.runner,
+      instances: pool.size,
+      inflight: pool.inflight,
+      queued: pool.queued,
+      hosts: [...new Set([`${app.name}.localhost`, ...(app.domains ?? [])])],
+    }));
+    const failed = [...broken.values()].map((app) => ({
+      name: app.name,
+      status: "error",
+      error: app.message,
+    }));
+    return Response.json({
+      status: "ok",
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+      apps: [...apps, ...failed],
+    });
+  }
+
+  async function fetch(
+    request: Request,
+    info?: { remoteAddr?: { hostname?: string } },
+  ): Promise<Response> {
+    const start = performance.now();
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/_thaw/")) {
+      if (url.pathname === "/_thaw/health") return health();
+      if (url.pathname === "/_thaw/metrics") {
+        return new Response(metrics.render(), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        });
+      }
+      return text(404, `No Thaw endpoint ${url.pathname}; try /_thaw/health or /_thaw/metrics`);
+    }
+    const hostHeader = request.headers.get("host") ?? url.host;
+    const name = router.match(hostHeader);
+    if (name === undefined) {
+      const known = [...pools.keys()].map((n) => `${n}.localhost`).join(", ");
+      return text(
+        404,
+        `No app serves host "${hostHeader}". Apps: ${known || "none"}; ` +
+          `use one of these host names or start the server with --default-app NAME`,
+      );
+    }
+    const entry = pools.get(name);
+    if (!entry) {
+      const failed = broken.get(name);
+      metrics.counter(REQUESTS, "", { app: name, code: "503" });
+      return text(503, `App ${name} failed to load:\n${failed?.message ?? "unknown app"}`);
+    }
+    const labels = { app: name };
+    const length = Number(request.headers.get("content-length") ?? 0);
+    if (length > maxBody) {
+      metrics.counter(REQUESTS, "", { app: name, code: "413" });
+      return text(413, `Request body of ${length} bytes is over the ${maxBody} byte limit`);
+    }
+    let body: ArrayBuffer | null = null;
+    if (request.body) {
+      body = await request.arrayBuffer();
+      if (body.byteLength > maxBody) {
+        metrics.counter(REQUESTS, "", { app: name, code: "413" });
+        return text(413, `Request body is over the ${maxBody} byte limit`);
+      }
+    }
+    const headers: [string, string][] = [];
+    for (const pair of request.headers) {
+      if (pair[0] !== "x-thaw-remote-addr") headers.push(pair);
+    }
+    if (info?.remoteAddr?.hostname) headers.push(["x-thaw-remote-addr", info.remoteAddr.hostname]);
+    // The first request of an app reports the module's load time; later ones find it cached.
+    const load = entry.firstLoad ? entry.app.loadMs ?? 0 : 0;
+    entry.firstLoad = false;
+    let res: PoolResponse;
+    try {
+      res = await entry.pool.dispatch({ method: request.method, url: request.url, headers, body });
+    } catch (err) {
+      const status = err instanceof InstanceError ? err.status : 500;
+      if (!(err instanceof InstanceError)) {
+        log(`thaw: ${name}: host error: ${(err as Error).stack}`);
+      }
+      metrics.counter(REQUESTS, "", { app: name, code: String(status) });
+      metrics.observe(LATENCY, "", labels, (performance.now() - start) / 1000);
+      return text(status, `${name}: ${(err as Error).message}`, {
+        "server-timing": `load;dur=${fmt(load)}, execute;dur=${fmt(performance.now() - start)}`,
+      });
+    }
+    metrics.counter(REQUESTS, "", { app: name, code: String(res.status) });
+    metrics.observe(LATENCY, "", labels, (performance.now() - start) / 1000);
+    const out = new Headers(res.headers);
+    out.append("server-timing", serverTiming(res, load));
+    const nullBody = request.method === "HEAD" || res.status === 204 || res.status === 304;
+    return new Response(nullBody ? null : res.body as BodyInit | null, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: out,
+    });
+  }
+
+  async function close(): Promise<void> {
+    await Promise.all([...pools.values()].map(({ pool }) => pool.close()));
+    spawner.close();
+  }
+
+  return { fetch, metrics, close };
+}

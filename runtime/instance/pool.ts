@@ -1,0 +1,525 @@
+/**
+ * Instance pools: per-app sets of instance Workers, bounded by the app's scaling config, plus
+ * an app-agnostic supply of pre-spawned blank Workers (a spawn costs about 12 ms).
+ *
+ * An {@linkcode AppPool} sends each request to a warm instance when it can, and scales out in
+ * the background; a request waits for a cold start only when no instance is warm. Idle
+ * instances stop after `idleTimeoutMs` (scale to zero). A request that runs past
+ * `requestTimeoutMs` kills its instance (504); a crash or trap kills it too (502). Either way
+ * the next request gets a fresh instance.
+ *
+ * @example
+ * ```ts ignore
+ * import { AppPool, WorkerSpawner } from "./pool.ts";
+ * const spawner = new WorkerSpawner({ prespawn: 2 });
+ * const pool = new AppPool({ spec, module, spawner, maxInstances: 2 });
+ * const res = await pool.dispatch({ method: "GET", url: "http://a.localhost/", headers: [], body: null });
+ * ```
+ *
+ * @module
+ */
+
+import type { HostToWorker, InstanceSpec, WorkerToHost } from "./worker.ts";
+
+/** Deno permissions for an instance Worker: `"none"` unless the app mounts host directories. */
+export type InstancePermissions = "none" | Deno.PermissionOptionsObject;
+
+/** Options for {@linkcode WorkerSpawner}. */
+export interface WorkerSpawnerOptions {
+  /**
+   * How many blank Workers (with no permissions) to keep ready.
+   * @default {2}
+   */
+  prespawn?: number;
+  /** The Worker script. @default {the bundled worker.ts} */
+  workerUrl?: URL;
+}
+
+interface Blank {
+  worker: Worker;
+  ready: Promise<void>;
+}
+
+/**
+ * Spawns instance Workers and keeps a few blank ones ready, so that a cold start skips the
+ * Worker spawn.
+ */
+export class WorkerSpawner {
+  #prespawn: number;
+  #url: URL;
+  #blanks: Blank[] = [];
+  #closed = false;
+
+  /** Starts pre-spawning blank Workers. */
+  constructor(options: WorkerSpawnerOptions = {}) {
+    this.#prespawn = options.prespawn ?? 2;
+    this.#url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
+    this.#refill();
+  }
+
+  #spawn(permissions: InstancePermissions): Blank {
+    const worker = new Worker(this.#url, {
+      type: "module",
+      name: "thaw-instance",
+      // deno-lint-ignore no-explicit-any
+      deno: { permissions } as any,
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<WorkerToHost>) => {
+        if (e.data.t === "blank") resolve();
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`Instance Worker failed to start: ${e.message}`));
+      };
+    });
+    ready.catch(() => worker.terminate());
+    return { worker, ready };
+  }
+
+  #refill() {
+    while (!this.#closed && this.#blanks.length < this.#prespawn) {
+      this.#blanks.push(this.#spawn("none"));
+    }
+  }
+
+  /** Hands out a Worker that has loaded and waits for `init`. */
+  async take(
+    permissions: InstancePermissions = "none",
+  ): Promise<{ worker: Worker; spawnMs: number }> {
+    const start = performance.now();
+    let blank: Blank | undefined;
+    if (permissions === "none") {
+      blank = this.#blanks.shift();
+      queueMicrotask(() => this.#refill());
+    }
+    blank ??= this.#spawn(permissions);
+    await blank.ready;
+    return { worker: blank.worker, spawnMs: performance.now() - start };
+  }
+
+  /** Terminates the blank Workers and stops pre-spawning. */
+  close(): void {
+    this.#closed = true;
+    for (const blank of this.#blanks) blank.worker.terminate();
+    this.#blanks = [];
+  }
+}
+
+/** A request as posted to an instance Worker. */
+export interface PoolRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: ArrayBuffer | null;
+}
+
+/** An instance's answer, with the timings for Server-Timing. */
+export interface PoolResponse {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  /** The body: whole, streamed, or absent. */
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** True when this request waited for a new instance to boot. */
+  cold: boolean;
+  /** Boot phases this request waited for (empty when warm), in milliseconds. */
+  phases: Record<string, number>;
+  /** Milliseconds the runner took to produce the response head. */
+  execute: number;
+}
+
+/** Why a request failed without an answer from the guest. */
+export type FailureReason = "timeout" | "crash" | "boot" | "overload" | "closed" | "guest";
+
+/**
+ * A request that an instance could not answer. `status` is what the client gets.
+ *
+ * @example
+ * ```ts
+ * import { InstanceError } from "./pool.ts";
+ * const err = new InstanceError(504, "timeout", "The request ran past 1000 ms");
+ * console.assert(err.status === 504);
+ * ```
+ */
+export class InstanceError extends Error {
+  /** Creates the error. */
+  constructor(
+    /** HTTP status for the client. */
+    readonly status: number,
+    /** Machine-readable cause. */
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = "InstanceError";
+  }
+}
+
+/** Callbacks for metrics and logs. */
+export interface PoolEvents {
+  /** A new instance finished booting (or failed to). */
+  coldStart?(ms: number, phases: Record<string, number>, ok: boolean): void;
+  /** The number of live instances changed. */
+  instances?(count: number): void;
+  /** An instance was stopped. */
+  stopped?(reason: "timeout" | "crash" | "idle" | "boot" | "shutdown", message: string): void;
+}
+
+/** Options for {@linkcode AppPool}. */
+export interface AppPoolOptions {
+  /** What each instance boots. */
+  spec: InstanceSpec;
+  /** The compiled module, compiled once per process and posted to every instance. */
+  module: WebAssembly.Module;
+  /** Where Workers come from. */
+  spawner: WorkerSpawner;
+  /** Instances kept even when idle. @default {0} */
+  minInstances?: number;
+  /** Upper bound on instances. @default {2} */
+  maxInstances?: number;
+  /** Requests in flight per instance before another is used or the request queues. @default {16} */
+  maxInflight?: number;
+  /** Requests allowed to wait when every instance is full; more get a 503. @default {1024} */
+  maxQueue?: number;
+  /** Idle time after which an instance stops. @default {300000} */
+  idleTimeoutMs?: number;
+  /** Execution limit per request; past it the instance is killed and the client gets 504. @default {30000} */
+  requestTimeoutMs?: number;
+  /** Time an instance may take to boot before it counts as failed. @default {30000} */
+  bootTimeoutMs?: number;
+  /** Boot module URL, for custom boot functions (tests, restore). */
+  bootUrl?: string;
+  /** Worker permissions. @default {"none"} */
+  permissions?: InstancePermissions;
+  /** Metrics hooks. */
+  events?: PoolEvents;
+}
+
+interface Pending {
+  resolve(res: PoolResponse): void;
+  reject(err: Error): void;
+  controller?: ReadableStreamDefaultController<Uint8Array>;
+  timer: ReturnType<typeof setTimeout>;
+  cold: boolean;
+}
+
+let nextInstanceId = 0;
+
+class Instance {
+  readonly id = ++nextInstanceId;
+  state: "booting" | "ready" | "dead" = "booting";
+  readonly pending = new Map<number, Pending>();
+  phases: Record<string, number> = {};
+  ready: Promise<void>;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+  worker: Worker | undefined;
+  #markReady!: () => void;
+  #failBoot!: (err: Error) => void;
+
+  constructor() {
+    this.ready = new Promise((resolve, reject) => {
+      this.#markReady = resolve;
+      this.#failBoot = reject;
+    });
+    this.ready.catch(() => {});
+  }
+
+  booted(phases: Record<string, number>) {
+    this.phases = phases;
+    this.state = "ready";
+    this.#markReady();
+  }
+
+  bootFailed(err: Error) {
+    this.#failBoot(err);
+  }
+}
+
+let nextRequestId = 0;
+
+/** A bounded, self-healing, scale-to-zero set of instances of one app. */
+export class AppPool {
+  readonly #o: Required<Omit<AppPoolOptions, "bootUrl" | "events">> & {
+    bootUrl?: string;
+    events: PoolEvents;
+  };
+  #instances: Instance[] = [];
+  #waiters: (() => void)[] = [];
+  #closed = false;
+  #drained: (() => void) | undefined;
+
+  /** Creates the pool and boots `minInstances` instances. */
+  constructor(options: AppPoolOptions) {
+    this.#o = {
+      minInstances: 0,
+      maxInstances: 2,
+      maxInflight: 16,
+      maxQueue: 1024,
+      idleTimeoutMs: 300_000,
+      requestTimeoutMs: 30_000,
+      bootTimeoutMs: 30_000,
+      permissions: "none",
+      events: {},
+      ...options,
+    };
+    for (let i = 0; i < this.#o.minInstances; i++) this.#spawn();
+  }
+
+  /** Live (booting or ready) instances. */
+  get size(): number {
+    return this.#instances.length;
+  }
+
+  /** Requests in flight across instances. */
+  get inflight(): number {
+    let n = 0;
+    for (const inst of this.#instances) n += inst.pending.size;
+    return n;
+  }
+
+  /** Requests waiting for an instance slot. */
+  get queued(): number {
+    return this.#waiters.length;
+  }
+
+  #spawn(): Instance {
+    const inst = new Instance();
+    this.#instances.push(inst);
+    this.#o.events.instances?.(this.#instances.length);
+    const start = performance.now();
+    (async () => {
+      const { worker, spawnMs } = await this.#o.spawner.take(this.#o.permissions);
+      if (inst.state === "dead") return worker.terminate();
+      inst.worker = worker;
+      worker.onmessage = (e: MessageEvent<WorkerToHost>) => this.#onMessage(inst, e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        this.#kill(inst, "crash", `The instance crashed: ${e.message}`);
+      };
+      worker.onmessageerror = () =>
+        this.#kill(inst, "crash", "The instance sent an unreadable message");
+      const init: HostToWorker = {
+        t: "init",
+        module: this.#o.module,
+        spec: this.#o.spec,
+        bootUrl: this.#o.bootUrl,
+      };
+      worker.postMessage(init);
+      let bootTimer: ReturnType<typeof setTimeout> | undefined;
+      const bootLimit = new Promise<never>((_, reject) => {
+        bootTimer = setTimeout(
+          () => reject(new Error(`The instance did not boot within ${this.#o.bootTimeoutMs} ms`)),
+          this.#o.bootTimeoutMs,
+        );
+      });
+      try {
+        await Promise.race([inst.ready, bootLimit]);
+      } finally {
+        clearTimeout(bootTimer);
+      }
+      const phases = { worker: spawnMs, ...inst.phases };
+      inst.phases = phases;
+      this.#o.events.coldStart?.(performance.now() - start, phases, true);
+    })().catch((err) => {
+      this.#o.events.coldStart?.(performance.now() - start, {}, false);
+      this.#kill(inst, "boot", err instanceof Error ? err.message : String(err));
+    });
+    return inst;
+  }
+
+  #onMessage(inst: Instance, m: WorkerToHost) {
+    switch (m.t) {
+      case "ready":
+        inst.booted(m.phases);
+        return;
+      case "boot-error":
+        inst.bootFailed(new Error(m.message));
+        return;
+      case "fatal":
+        this.#kill(inst, "crash", m.message);
+        return;
+      case "res": {
+        const p = inst.pending.get(m.id);
+        if (!p) return;
+        let body: PoolResponse["body"] = m.body;
+        if (!m.end) {
+          body = new ReadableStream<Uint8Array>({
+            start: (controller) => {
+              p.controller = controller;
+            },
+          });
+        } else this.#finish(inst, m.id);
+        p.resolve({
+          status: m.status,
+          statusText: m.statusText,
+          headers: m.headers,
+          body,
+          cold: p.cold,
+          phases: p.cold ? inst.phases : {},
+          execute: m.exec,
+        });
+        return;
+      }
+      case "chunk":
+        try {
+          inst.pending.get(m.id)?.controller?.enqueue(m.data);
+        } catch { /* the client went away */ }
+        return;
+      case "end": {
+        const p = inst.pending.get(m.id);
+        this.#finish(inst, m.id);
+        try {
+          p?.controller?.close();
+        } catch { /* the client went away */ }
+        return;
+      }
+      case "err": {
+        const p = inst.pending.get(m.id);
+        if (!p) return;
+        this.#finish(inst, m.id);
+        const err = new InstanceError(m.status, "guest", m.message);
+        if (p.controller) p.controller.error(err);
+        else p.reject(err);
+        return;
+      }
+    }
+  }
+
+  #finish(inst: Instance, id: number) {
+    const p = inst.pending.get(id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    inst.pending.delete(id);
+    this.#settled(inst);
+  }
+
+  #settled(inst: Instance) {
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter();
+    if (inst.pending.size === 0 && inst.state !== "dead") {
+      if (this.#closed) {
+        this.#kill(inst, "shutdown", "Shut down");
+        return;
+      }
+      clearTimeout(inst.idleTimer);
+      inst.idleTimer = setTimeout(() => {
+        if (inst.pending.size === 0 && this.#instances.length > this.#o.minInstances) {
+          this.#kill(inst, "idle", "Idle");
+        }
+      }, this.#o.idleTimeoutMs);
+    }
+  }
+
+  #kill(
+    inst: Instance,
+    reason: "timeout" | "crash" | "idle" | "boot" | "shutdown",
+    message: string,
+    culprit?: number,
+  ) {
+    if (inst.state === "dead") return;
+    inst.state = "dead";
+    clearTimeout(inst.idleTimer);
+    inst.worker?.terminate();
+    inst.bootFailed(new InstanceError(502, "boot", message));
+    this.#instances = this.#instances.filter((i) => i !== inst);
+    this.#o.events.instances?.(this.#instances.length);
+    this.#o.events.stopped?.(reason, message);
+    for (const [id, p] of inst.pending) {
+      clearTimeout(p.timer);
+      const err = id === culprit
+        ? new InstanceError(504, "timeout", message)
+        : reason === "timeout"
+        ? new InstanceError(503, "crash", `The instance was stopped: ${message}`)
+        : new InstanceError(502, reason === "boot" ? "boot" : "crash", message);
+      if (p.controller) p.controller.error(err);
+      else p.reject(err);
+    }
+    inst.pending.clear();
+    for (const waiter of this.#waiters.splice(0)) waiter();
+    if (!this.#closed && this.#instances.length < this.#o.minInstances) this.#spawn();
+    if (this.#closed && this.#instances.length === 0) this.#drained?.();
+  }
+
+  #pick(): Instance | undefined {
+    let best: Instance | undefined;
+    for (const inst of this.#instances) {
+      if (inst.state !== "ready" || inst.pending.size >= this.#o.maxInflight) continue;
+      if (!best || inst.pending.size < best.pending.size) best = inst;
+    }
+    return best;
+  }
+
+  /**
+   * Sends a request to an instance.
+   *
+   * @throws {InstanceError} 504 past the time limit, 502 on a crash or boot failure, 503 when
+   * overloaded or shutting down, or the guest's own status when the runner failed.
+   */
+  async dispatch(request: PoolRequest): Promise<PoolResponse> {
+    while (true) {
+      if (this.#closed) throw new InstanceError(503, "closed", "The server is shutting down");
+      const warm = this.#pick();
+      if (warm) {
+        // Scale out in the background when every warm instance is already busy.
+        if (warm.pending.size > 0 && this.#instances.length < this.#o.maxInstances) {
+          if (!this.#instances.some((i) => i.state === "booting")) this.#spawn();
+        }
+        return this.#send(warm, request, false);
+      }
+      const booting = this.#instances.find((i) =>
+        i.state === "booting" && i.pending.size < this.#o.maxInflight
+      );
+      if (booting || this.#instances.length < this.#o.maxInstances) {
+        const inst = booting ?? this.#spawn();
+        try {
+          await inst.ready;
+        } catch (err) {
+          if (err instanceof InstanceError) throw err;
+          throw new InstanceError(502, "boot", (err as Error).message);
+        }
+        if (inst.state !== "ready") continue;
+        if (inst.pending.size >= this.#o.maxInflight) continue;
+        return this.#send(inst, request, booting === undefined);
+      }
+      if (this.#waiters.length >= this.#o.maxQueue) {
+        throw new InstanceError(503, "overload", "Too many requests are waiting for this app");
+      }
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  #send(inst: Instance, request: PoolRequest, cold: boolean): Promise<PoolResponse> {
+    clearTimeout(inst.idleTimer);
+    const id = ++nextRequestId;
+    return new Promise<PoolResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#kill(
+          inst,
+          "timeout",
+          `The request ran past the ${this.#o.requestTimeoutMs} ms execution limit`,
+          id,
+        );
+      }, this.#o.requestTimeoutMs);
+      inst.pending.set(id, { resolve, reject, timer, cold });
+      const message: HostToWorker = { t: "req", id, ...request };
+      inst.worker!.postMessage(message, request.body ? [request.body] : []);
+    });
+  }
+
+  /** Stops taking requests, lets in-flight ones finish, then stops every instance. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.#closed = true;
+    for (const waiter of this.#waiters.splice(0)) waiter();
+    for (const inst of [...this.#instances]) {
+      if (inst.pending.size === 0) this.#kill(inst, "shutdown", "Shut down");
+    }
+    if (this.#instances.length === 0) return;
+    const drained = new Promise<void>((resolve) => this.#drained = resolve);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+    await Promise.race([drained, late]);
+    clearTimeout(timer);
+    for (const inst of [...this.#instances]) this.#kill(inst, "shutdown", "Shut down");
+  }
+}

@@ -1,0 +1,485 @@
+/**
+ * The proxy runner: the guest is an HTTP/1.1 server listening on a virtual port (or on the
+ * pre-opened fd 3 of a preview1 server). Each request is written into a virtual connection and
+ * the guest's answer is parsed back into a streamed {@linkcode Response}.
+ *
+ * Connections are kept alive and reused one request at a time, because most guests are
+ * single-threaded accept loops: a second connection would wait in the backlog while the guest
+ * keeps reading the first.
+ *
+ * @module
+ */
+
+import type { Runner } from "./runner.ts";
+
+/** A byte duplex to the guest, as returned by a virtual-network connect. */
+export interface GuestConnection {
+  /** Bytes the guest writes. Ends when the guest closes its side. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes for the guest to read. Closing it half-closes the connection. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** Tears the connection down in both directions. */
+  close(): void;
+}
+
+/** Options for {@linkcode createProxyRunner}. */
+export interface ProxyRunnerOptions {
+  /** Opens a fresh connection to the guest's HTTP port. */
+  connect(): Promise<GuestConnection>;
+  /**
+   * Largest response head (status line and headers) accepted from the guest, in bytes.
+   * @default {65536}
+   */
+  maxHeadBytes?: number;
+}
+
+/**
+ * The guest broke the HTTP/1.1 protocol or went away. The host answers it with a 502.
+ *
+ * @example
+ * ```ts
+ * import { ProxyProtocolError } from "./proxy.ts";
+ * const err = new ProxyProtocolError("Guest closed the connection before the response head");
+ * console.assert(err.status === 502);
+ * ```
+ */
+export class ProxyProtocolError extends Error {
+  /** HTTP status the host answers with. */
+  readonly status = 502;
+  /** Creates the error; `message` names what the guest did wrong. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProxyProtocolError";
+  }
+}
+
+const CRLF = new Uint8Array([13, 10]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "content-length",
+]);
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder("latin1");
+const WRITE_CHUNK = 64 * 1024;
+
+/**
+ * Serializes the head of an HTTP/1.1 request. The body length must be known: the host
+ * buffers request bodies before they reach a Worker.
+ *
+ * @example
+ * ```ts
+ * import { serializeRequestHead } from "./proxy.ts";
+ * const head = serializeRequestHead(new Request("http://a.localhost/x?y=1"), 0);
+ * console.assert(new TextDecoder().decode(head).startsWith("GET /x?y=1 HTTP/1.1\r\n"));
+ * ```
+ */
+export function serializeRequestHead(request: Request, bodyLength: number): Uint8Array {
+  const url = new URL(request.url);
+  let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
+  let hasHost = false;
+  for (const [name, value] of request.headers) {
+    if (HOP_BY_HOP.has(name)) continue;
+    if (name === "host") hasHost = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  if (!hasHost) head += `host: ${url.host}\r\n`;
+  const bodyAllowed = bodyLength > 0 || !(request.method === "GET" || request.method === "HEAD");
+  if (bodyAllowed) head += `content-length: ${bodyLength}\r\n`;
+  head += "connection: keep-alive\r\n\r\n";
+  return encoder.encode(head);
+}
+
+/** A pull-based byte reader with put-back, over a guest's readable side. */
+class ByteReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #buf: Uint8Array = new Uint8Array(0);
+  #eof = false;
+
+  constructor(readable: ReadableStream<Uint8Array>) {
+    this.#reader = readable.getReader();
+  }
+
+  get buffered(): number {
+    return this.#buf.length;
+  }
+
+  /** Reads more bytes into the buffer; false at end of stream. */
+  async fill(): Promise<boolean> {
+    if (this.#eof) return false;
+    const { value, done } = await this.#reader.read();
+    if (done) {
+      this.#eof = true;
+      return false;
+    }
+    if (value.length === 0) return true;
+    if (this.#buf.length === 0) this.#buf = value;
+    else {
+      const merged = new Uint8Array(this.#buf.length + value.length);
+      merged.set(this.#buf);
+      merged.set(value, this.#buf.length);
+      this.#buf = merged;
+    }
+    return true;
+  }
+
+  /** Index of `pattern` in the buffer at or after `from`, or -1. */
+  indexOf(pattern: Uint8Array, from = 0): number {
+    const buf = this.#buf;
+    outer: for (let i = from; i <= buf.length - pattern.length; i++) {
+      for (let j = 0; j < pattern.length; j++) {
+        if (buf[i + j] !== pattern[j]) continue outer;
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /** Removes and returns the first `n` buffered bytes (n <= buffered). */
+  take(n: number): Uint8Array {
+    const out = this.#buf.subarray(0, n);
+    this.#buf = this.#buf.subarray(n);
+    return out;
+  }
+
+  /** Reads a CRLF-terminated line (without the CRLF), at most `limit` bytes. */
+  async line(limit: number, what: string): Promise<string> {
+    let from = 0;
+    while (true) {
+      const at = this.indexOf(CRLF, from);
+      if (at >= 0) {
+        const line = latin1.decode(this.take(at));
+        this.take(2);
+        return line;
+      }
+      if (this.#buf.length > limit) {
+        throw new ProxyProtocolError(`Guest sent a ${what} longer than ${limit} bytes`);
+      }
+      from = Math.max(0, this.#buf.length - 1);
+      if (!(await this.fill())) {
+        throw new ProxyProtocolError(`Guest closed the connection in the middle of a ${what}`);
+      }
+    }
+  }
+
+  cancel(): void {
+    this.#reader.cancel().catch(() => {});
+  }
+}
+
+/** How a response body is framed on the wire. */
+type Framing =
+  | { kind: "none" }
+  | { kind: "length"; length: number }
+  | { kind: "chunked" }
+  | { kind: "close" };
+
+/** A parsed response head. */
+export interface ResponseHead {
+  /** Status code, 100-999. */
+  status: number;
+  /** Reason phrase as sent. */
+  statusText: string;
+  /** Headers without the hop-by-hop ones. */
+  headers: Headers;
+  /** False when the guest asked to close the connection after this response. */
+  keepAlive: boolean;
+}
+
+async function readHead(
+  reader: ByteReader,
+  maxHeadBytes: number,
+): Promise<ResponseHead & { framingHeaders: { te?: string; cl?: string } }> {
+  let statusLine = await reader.line(maxHeadBytes, "response status line");
+  // Tolerate stray blank lines before the status line (RFC 9112 section 2.2).
+  while (statusLine === "") statusLine = await reader.line(maxHeadBytes, "response status line");
+  const match = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
+  if (!match) {
+    throw new ProxyProtocolError(
+      `Guest sent a malformed status line ${JSON.stringify(statusLine.slice(0, 80))}; ` +
+        `expected "HTTP/1.1 200 OK"`,
+    );
+  }
+  const http10 = match[1] === "0";
+  const status = Number(match[2]);
+  if (status < 100) {
+    throw new ProxyProtocolError(`Guest sent status ${status}, which is below 100`);
+  }
+  const headers = new Headers();
+  const framingHeaders: { te?: string; cl?: string } = {};
+  let connection = "";
+  let total = statusLine.length;
+  while (true) {
+    const line = await reader.line(maxHeadBytes, "response header");
+    if (line === "") break;
+    total += line.length + 2;
+    if (total > maxHeadBytes) {
+      throw new ProxyProtocolError(`Guest sent response headers longer than ${maxHeadBytes} bytes`);
+    }
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).toLowerCase();
+    if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+      throw new ProxyProtocolError(
+        `Guest sent a malformed header line ${JSON.stringify(line.slice(0, 80))}`,
+      );
+    }
+    const value = line.slice(colon + 1).trim();
+    if (name === "transfer-encoding") framingHeaders.te = value.toLowerCase();
+    else if (name === "content-length") {
+      if (framingHeaders.cl !== undefined && framingHeaders.cl !== value) {
+        throw new ProxyProtocolError("Guest sent conflicting Content-Length headers");
+      }
+      framingHeaders.cl = value;
+    } else if (name === "connection") connection = value.toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    try {
+      headers.append(name, value);
+    } catch {
+      throw new ProxyProtocolError(`Guest sent an invalid value for header ${name}`);
+    }
+  }
+  const keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
+  return { status, statusText: match[3] ?? "", headers, keepAlive, framingHeaders };
+}
+
+function framingOf(
+  method: string,
+  status: number,
+  te: string | undefined,
+  cl: string | undefined,
+): Framing {
+  if (method === "HEAD" || status === 204 || status === 304 || status < 200) {
+    return { kind: "none" };
+  }
+  if (te !== undefined) {
+    if (te.split(",").map((s) => s.trim()).at(-1) === "chunked") return { kind: "chunked" };
+    return { kind: "close" };
+  }
+  if (cl !== undefined) {
+    if (!/^\d{1,15}$/.test(cl)) {
+      throw new ProxyProtocolError(`Guest sent an invalid Content-Length ${JSON.stringify(cl)}`);
+    }
+    return { kind: "length", length: Number(cl) };
+  }
+  return { kind: "close" };
+}
+
+/**
+ * Parses one HTTP/1.1 response from a guest's byte stream. The body is streamed; `done`
+ * settles with true when the connection can carry another request, and with false when it must
+ * be closed (close-delimited body, `Connection: close`, protocol error, or a cancelled body).
+ *
+ * @throws {ProxyProtocolError} when the response head is malformed or the guest closes early.
+ */
+export async function readResponse(
+  reader: ByteReaderLike,
+  method: string,
+  maxHeadBytes = 65536,
+): Promise<{ response: Response; done: Promise<boolean> }> {
+  const r = reader as unknown as ByteReader;
+  let head = await readHead(r, maxHeadBytes);
+  // Interim 1xx responses (100 Continue, 103 Early Hints) are dropped; the final one follows.
+  while (head.status < 200 && head.status !== 101) head = await readHead(r, maxHeadBytes);
+  if (head.status === 101) throw new ProxyProtocolError("Guest switched protocols; not supported");
+  const framing = framingOf(method, head.status, head.framingHeaders.te, head.framingHeaders.cl);
+  let settle!: (reusable: boolean) => void;
+  const done = new Promise<boolean>((resolve) => settle = resolve);
+  const init = { status: head.status, statusText: head.statusText, headers: head.headers };
+  if (framing.kind === "none" || (framing.kind === "length" && framing.length === 0)) {
+    settle(head.keepAlive);
+    return { response: new Response(null, init), done };
+  }
+  const body = bodyStream(r, framing, (ok) => settle(ok && head.keepAlive));
+  return { response: new Response(body, init), done };
+}
+
+/** Opaque reader type accepted by {@linkcode readResponse}; make one with {@linkcode byteReader}. */
+export type ByteReaderLike = { readonly buffered: number };
+
+/** Wraps a readable stream for {@linkcode readResponse}. */
+export function byteReader(readable: ReadableStream<Uint8Array>): ByteReaderLike {
+  return new ByteReader(readable);
+}
+
+function bodyStream(
+  reader: ByteReader,
+  framing: Framing,
+  finish: (reusable: boolean) => void,
+): ReadableStream<Uint8Array> {
+  let remaining = framing.kind === "length" ? framing.length : 0;
+  let chunkLeft = 0;
+  let chunkedState: "size" | "data" | "data-crlf" | "trailers" = "size";
+  let finished = false;
+  const end = (ok: boolean) => {
+    if (!finished) {
+      finished = true;
+      finish(ok);
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (framing.kind === "close") {
+          if (reader.buffered === 0 && !(await reader.fill())) {
+            controller.close();
+            return end(false);
+          }
+          controller.enqueue(reader.take(reader.buffered).slice());
+          return;
+        }
+        if (framing.kind === "length") {
+          if (reader.buffered === 0 && !(await reader.fill())) {
+            throw new ProxyProtocolError(
+              `Guest closed the connection with ${remaining} body bytes still to send`,
+            );
+          }
+          const n = Math.min(remaining, reader.buffered);
+          controller.enqueue(reader.take(n).slice());
+          remaining -= n;
+          if (remaining === 0) {
+            controller.close();
+            end(true);
+          }
+          return;
+        }
+        // Chunked (RFC 9112 section 7.1). Loop until one chunk of data is enqueued or the end.
+        while (true) {
+          if (chunkedState === "size") {
+            const line = await reader.line(4096, "chunk size line");
+            const size = /^([0-9a-fA-F]{1,8})(?:\s*;.*)?\s*$/.exec(line);
+            if (!size) {
+              throw new ProxyProtocolError(
+                `Guest sent a malformed chunk size ${JSON.stringify(line.slice(0, 40))}`,
+              );
+            }
+            chunkLeft = parseInt(size[1], 16);
+            chunkedState = chunkLeft === 0 ? "trailers" : "data";
+            continue;
+          }
+          if (chunkedState === "data") {
+            if (reader.buffered === 0 && !(await reader.fill())) {
+              throw new ProxyProtocolError("Guest closed the connection inside a body chunk");
+            }
+            const n = Math.min(chunkLeft, reader.buffered);
+            controller.enqueue(reader.take(n).slice());
+            chunkLeft -= n;
+            if (chunkLeft === 0) chunkedState = "data-crlf";
+            return;
+          }
+          if (chunkedState === "data-crlf") {
+            const line = await reader.line(2, "chunk terminator");
+            if (line !== "") throw new ProxyProtocolError("Guest sent a chunk without its CRLF");
+            chunkedState = "size";
+            continue;
+          }
+          // Trailers are read and dropped.
+          const trailer = await reader.line(8192, "chunked trailer");
+          if (trailer === "") {
+            controller.close();
+            return end(true);
+          }
+        }
+      } catch (err) {
+        end(false);
+        controller.error(err);
+      }
+    },
+    cancel() {
+      end(false);
+    },
+  }, { highWaterMark: 0 });
+}
+
+async function writeAll(writer: WritableStreamDefaultWriter<Uint8Array>, bytes: Uint8Array) {
+  for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
+    await writer.ready;
+    await writer.write(bytes.subarray(at, at + WRITE_CHUNK));
+  }
+}
+
+interface LiveConnection {
+  conn: GuestConnection;
+  reader: ByteReader;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+}
+
+/**
+ * Creates the proxy runner over a guest that already listens.
+ *
+ * @example
+ * ```ts ignore
+ * import { createProxyRunner } from "./proxy.ts";
+ * const runner = createProxyRunner({ connect: () => vnet.connect(8080) });
+ * const res = await runner.handle(new Request("http://app.localhost/"));
+ * ```
+ */
+export function createProxyRunner(options: ProxyRunnerOptions): Runner {
+  const maxHeadBytes = options.maxHeadBytes ?? 65536;
+  let idle: LiveConnection | undefined;
+  // One request at a time per instance; see the module comment.
+  let tail: Promise<unknown> = Promise.resolve();
+
+  async function open(): Promise<LiveConnection> {
+    const conn = await options.connect();
+    return { conn, reader: new ByteReader(conn.readable), writer: conn.writable.getWriter() };
+  }
+
+  function discard(live: LiveConnection) {
+    live.reader.cancel();
+    live.writer.abort().catch(() => {});
+    try {
+      live.conn.close();
+    } catch { /* already closed */ }
+  }
+
+  async function exchange(request: Request): Promise<Response> {
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array(0);
+    const head = serializeRequestHead(request, body.length);
+    let live = idle;
+    idle = undefined;
+    // A kept-alive connection may have been closed by the guest meanwhile; retry once on a
+    // fresh one when nothing of the response arrived.
+    for (let attempt = 0;; attempt++) {
+      const reused = live !== undefined;
+      live ??= await open();
+      try {
+        await writeAll(live.writer, head);
+        if (body.length) await writeAll(live.writer, body);
+        const { response, done } = await readResponse(live.reader, request.method, maxHeadBytes);
+        const current = live;
+        const released = done.then((reusable) => {
+          if (reusable && idle === undefined) idle = current;
+          else discard(current);
+        });
+        return Object.assign(response, { [RELEASED]: released });
+      } catch (err) {
+        discard(live);
+        live = undefined;
+        const closedEarly = err instanceof ProxyProtocolError &&
+          err.message.includes("closed the connection in the middle of a response status");
+        if (!(reused && attempt === 0 && (closedEarly || !(err instanceof ProxyProtocolError)))) {
+          throw err;
+        }
+      }
+    }
+  }
+
+  return {
+    handle(request: Request): Promise<Response> {
+      const result = tail.then(() => exchange(request));
+      // The next request waits until this response's body has been fully read or dropped.
+      tail = result.then(
+        (res) => (res as Response & { [RELEASED]?: Promise<void> })[RELEASED],
+        () => {},
+      );
+      return result;
+    },
+  };
+}
+
+const RELEASED = Symbol("released");

@@ -1,0 +1,295 @@
+/**
+ * The Rack runner: serves a Ruby Rack app (an `app.rb` whose `call(env)` returns
+ * `[status, headers, body]`, no rack gem needed) from a ruby.wasm instance.
+ *
+ * The instance is booted ({@linkcode bootRackInstance}) or restored from a memory image
+ * ({@linkcode restoreRackInstance}); the runner then turns each `Request` into the Rack env
+ * inside the guest (see `ruby/prelude.ts` for the wire format) and the app's frames into a
+ * streamed `Response`. Requests to one instance run one at a time: the guest is
+ * single-threaded.
+ *
+ * @example
+ * ```ts ignore
+ * const program = await loadRubyProgram(await Deno.readFile(RUBY_WASM_PATH));
+ * const app = await readRackApp("examples/ruby-blog");
+ * const runner = createRackRunner(bootRackInstance(program, app));
+ * const res = await runner.handle(new Request("http://localhost/"));
+ * ```
+ *
+ * @module
+ */
+
+import type { Runner } from "./runner.ts";
+import { appHash, encodeRubyJournal } from "./ruby/journal.ts";
+import { type Frame, FrameError } from "./ruby/channel.ts";
+import {
+  type InstanceOptions,
+  type MemoryImage,
+  type RackApp,
+  type RubyInstance,
+  RubyInstance as Instance,
+  type RubyProgram,
+} from "./ruby/instance.ts";
+
+export { FrameError } from "./ruby/channel.ts";
+export { RubyError } from "./ruby/abi.ts";
+export { JS_INTEROP_MESSAGE } from "./ruby/js_interop.ts";
+export {
+  APP_MOUNT,
+  type InstanceOptions,
+  loadRubyProgram,
+  prepareRubyModule,
+  rubyProgramFromModule,
+  type MemoryImage,
+  newMemory,
+  type RackApp,
+  RubyInstance,
+  type RubyProgram,
+  type StartPhases,
+} from "./ruby/instance.ts";
+export {
+  inspectModule,
+  isPrepared,
+  type PreparedLayout,
+  readLayout,
+  WasmFormatError,
+} from "./ruby/wasm_module.ts";
+export {
+  appHash,
+  decodeRubyJournal,
+  type DecodeOptions,
+  encodeRubyJournal,
+  type EncodeOptions,
+  moduleHash,
+  RubyJournalError,
+} from "./ruby/journal.ts";
+export { MemoryPool, type PoolOptions, type PoolStats } from "./ruby/memory_pool.ts";
+
+/** Path of ruby.wasm (with its stdlib) in the pinned npm package. */
+export const RUBY_WASM_PATH = new URL(
+  "../../node_modules/@ruby/3.4-wasm-wasi/dist/ruby+stdlib.wasm",
+  import.meta.url,
+);
+
+/** Boots a fresh instance of the app (see {@linkcode RubyInstance.boot}). */
+export function bootRackInstance(
+  program: RubyProgram,
+  app: RackApp,
+  opts?: InstanceOptions,
+): RubyInstance {
+  return Instance.boot(program, app, opts);
+}
+
+/** Restores an instance of the app from a memory image (see {@linkcode RubyInstance.restore}). */
+export function restoreRackInstance(
+  program: RubyProgram,
+  app: RackApp,
+  image: MemoryImage,
+  opts?: InstanceOptions,
+): RubyInstance {
+  return Instance.restore(program, app, image, opts);
+}
+
+/**
+ * Reads an app package from a host directory: every regular file under it, by relative path.
+ * Symlinks are skipped, so nothing outside the directory is read.
+ *
+ * @throws {Deno.errors.NotFound} if the directory or its `app.rb` is missing.
+ */
+export async function readRackApp(
+  dir: string | URL,
+  opts: { entry?: string; env?: Record<string, string> } = {},
+): Promise<RackApp> {
+  const root = typeof dir === "string" ? dir : dir.pathname;
+  const files = new Map<string, Uint8Array>();
+  const walk = async (rel: string) => {
+    for await (const e of Deno.readDir(rel ? `${root}/${rel}` : root)) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) await walk(path);
+      else if (e.isFile) files.set(path, await Deno.readFile(`${root}/${path}`));
+    }
+  };
+  await walk("");
+  const entry = opts.entry ?? "app.rb";
+  if (!files.has(entry)) {
+    throw new Deno.errors.NotFound(
+      `${root}: no ${entry}; a Rack app needs an entry file that ends with run(app)`,
+    );
+  }
+  return { files, entry, env: opts.env };
+}
+
+function latin1(s: string, out: number[]): void {
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0xff);
+}
+
+/**
+ * Encodes a request for the guest: `[meta_len][body_len] meta body` (see ruby/prelude.ts).
+ *
+ * @example
+ * ```ts
+ * import { encodeRackRequest } from "./rack.ts";
+ * const bytes = encodeRackRequest(new Request("http://localhost/a?b=1"), new Uint8Array());
+ * console.assert(new DataView(bytes.buffer).getUint32(4, true) === 0);
+ * ```
+ */
+export function encodeRackRequest(request: Request, body: Uint8Array): Uint8Array {
+  const url = new URL(request.url);
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const fields = [
+    request.method,
+    url.pathname,
+    url.search.slice(1),
+    url.hostname,
+    port,
+    url.protocol.slice(0, -1),
+  ];
+  for (const [name, value] of request.headers) fields.push(name, value);
+  const meta: number[] = [];
+  fields.forEach((f, i) => {
+    if (i > 0) meta.push(0);
+    latin1(f, meta);
+  });
+  const out = new Uint8Array(8 + meta.length + body.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, meta.length, true);
+  dv.setUint32(4, body.length, true);
+  out.set(meta, 8);
+  out.set(body, 8 + meta.length);
+  return out;
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** A {@linkcode Runner} for a Rack app, with the instance it drives. */
+export interface RackRunner extends Runner {
+  /** The live guest. */
+  readonly instance: RubyInstance;
+}
+
+/**
+ * Creates the Rack runner for a live instance.
+ *
+ * @example
+ * ```ts ignore
+ * const runner = createRackRunner(restoreRackInstance(program, app, image));
+ * const html = await (await runner.handle(new Request("http://localhost/"))).text();
+ * ```
+ */
+export function createRackRunner(instance: RubyInstance): RackRunner {
+  let queue: Promise<unknown> = Promise.resolve();
+  const serveOne = async (request: Request): Promise<Response> => {
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array();
+    const bytes = encodeRackRequest(request, body);
+    let head: Extract<Frame, { tag: "H" }> | undefined;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c;
+      },
+    });
+    let ended = false;
+    instance.serve(bytes, (frame) => {
+      switch (frame.tag) {
+        case "H":
+          head = frame;
+          break;
+        case "B":
+          controller.enqueue(frame.chunk);
+          break;
+        case "E":
+          ended = true;
+          controller.close();
+          break;
+        case "X":
+          ended = true;
+          controller.error(new FrameError(`Rack app failed mid-response: ${frame.message}`));
+          break;
+      }
+    });
+    if (!head) throw new FrameError("Rack app finished without sending a response head");
+    if (!ended) {
+      controller.error(new FrameError("Rack app response ended without its end frame"));
+    }
+    const headers = new Headers();
+    for (const [name, value] of head.headers) {
+      try {
+        headers.append(name, value);
+      } catch {
+        throw new FrameError(`Rack app returned an invalid header ${JSON.stringify(name)}`);
+      }
+    }
+    const nullBody = NULL_BODY.has(head.status) || request.method === "HEAD";
+    if (nullBody) stream.cancel().catch(() => {});
+    return new Response(nullBody ? null : stream, { status: head.status, headers });
+  };
+  return {
+    instance,
+    handle(request: Request): Promise<Response> {
+      const result = queue.then(() => serveOne(request));
+      queue = result.catch(() => {});
+      return result;
+    },
+  };
+}
+
+/** One warm-up request, as app.yaml's `capabilities.instaboot.requests` lists them. */
+export interface WarmupRequest {
+  readonly path: string;
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** What {@linkcode snapshotRackApp} produced. */
+export interface RackSnapshot {
+  /** The journal bytes (journal/ format). */
+  readonly journal: Uint8Array;
+  /** Status of each warm-up response, in order. */
+  readonly statuses: readonly number[];
+  /** Milliseconds: boot, warm-up, capture. */
+  readonly phases: { boot: number; warmup: number; capture: number };
+}
+
+/**
+ * Deploy-time instaboot for a Rack app: boots it, sends the warm-up requests, runs a full GC
+ * (so restored instances do not inherit a collection that was due), and captures the journal.
+ *
+ * @example
+ * ```ts ignore
+ * const snap = await snapshotRackApp(program, app, [{ path: "/" }, { path: "/api/posts" }]);
+ * await Deno.writeFile("bundle/app.journal", snap.journal);
+ * ```
+ * @throws {RubyError} if the app fails to boot.
+ */
+export async function snapshotRackApp(
+  program: RubyProgram,
+  app: RackApp,
+  requests: readonly WarmupRequest[],
+  opts: InstanceOptions & { origin?: string } = {},
+): Promise<RackSnapshot> {
+  const t0 = performance.now();
+  const instance = Instance.boot(program, app, opts);
+  const t1 = performance.now();
+  const runner = createRackRunner(instance);
+  const statuses: number[] = [];
+  for (const r of requests.length > 0 ? requests : [{ path: "/" }]) {
+    const res = await runner.handle(
+      new Request(new URL(r.path, opts.origin ?? "http://localhost"), {
+        method: r.method ?? "GET",
+        headers: r.headers,
+        body: r.body,
+      }),
+    );
+    await res.arrayBuffer();
+    statuses.push(res.status);
+  }
+  const t2 = performance.now();
+  instance.evalString('GC.start(full_mark: true, immediate_sweep: true); ""');
+  const journal = encodeRubyJournal(instance, { configHash: await appHash(app) });
+  return {
+    journal,
+    statuses,
+    phases: { boot: t1 - t0, warmup: t2 - t1, capture: performance.now() - t2 },
+  };
+}

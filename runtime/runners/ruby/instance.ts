@@ -1,0 +1,321 @@
+/**
+ * One ruby.wasm instance serving a Rack app: booted from scratch, or restored from a memory
+ * image. Both paths use the same prepared module (memory imported, no data segments, mutable
+ * globals exported), compiled once per process into a {@linkcode RubyProgram}.
+ *
+ * @module
+ */
+
+import { RbValueTable, RubyAbi } from "./abi.ts";
+import { type Frame, RequestChannel, ResponseChannel } from "./channel.ts";
+import { jsInteropImports } from "./js_interop.ts";
+import { RACK_PRELUDE } from "./prelude.ts";
+import { createGuestSystem, type GuestSystem } from "./system.ts";
+import {
+  GLOBAL_EXPORT_PREFIX,
+  INIT_DATA_EXPORT,
+  isPrepared,
+  MEMORY_IMPORT,
+  type PreparedLayout,
+  prepareModule,
+  readLayout,
+} from "./wasm_module.ts";
+
+/** Guest path where the app's package is mounted read-only. */
+export const APP_MOUNT = "/app";
+/** argv given to `ruby-init`. */
+export const RUBY_ARGS = ["ruby.wasm", "-EUTF-8", "-e_=0"] as const;
+const PAGE = 65536;
+
+/** A prepared, compiled ruby.wasm: made once per process, shared by every instance. */
+export interface RubyProgram {
+  /** The prepared module: imports `thaw.memory`, passive data, globals exported. */
+  readonly module: WebAssembly.Module;
+  /** What the module's `thaw.prepared` section says. */
+  readonly layout: PreparedLayout;
+  /** Milliseconds spent preparing (section rewrite; 0 for bytes already prepared). */
+  readonly prepareMs: number;
+  /** Milliseconds spent compiling. */
+  readonly compileMs: number;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Prepares ruby.wasm for restore, once, at deploy: the bytes to ship and compile everywhere.
+ *
+ * @example
+ * ```ts ignore
+ * await Deno.writeFile("ruby.prepared.wasm", await prepareRubyModule(bytes));
+ * ```
+ */
+export async function prepareRubyModule(bytes: Uint8Array): Promise<Uint8Array> {
+  return isPrepared(bytes) ? bytes : prepareModule(bytes, await sha256Hex(bytes));
+}
+
+/**
+ * Compiles a ruby.wasm reactor, preparing it first unless the bytes are already prepared.
+ *
+ * @example
+ * ```ts ignore
+ * const program = await loadRubyProgram(await Deno.readFile(RUBY_WASM_PATH));
+ * ```
+ */
+export async function loadRubyProgram(bytes: Uint8Array): Promise<RubyProgram> {
+  const t0 = performance.now();
+  const prepared = await prepareRubyModule(bytes);
+  const t1 = performance.now();
+  const module = await WebAssembly.compile(prepared as Uint8Array<ArrayBuffer>);
+  return {
+    module,
+    layout: readLayout(module),
+    prepareMs: t1 - t0,
+    compileMs: performance.now() - t1,
+  };
+}
+
+/**
+ * Wraps a module that was compiled elsewhere (the host compiles once per process and posts it
+ * to instance Workers).
+ *
+ * @throws {WasmFormatError} if the module was not prepared.
+ */
+export function rubyProgramFromModule(module: WebAssembly.Module): RubyProgram {
+  return { module, layout: readLayout(module), prepareMs: 0, compileMs: 0 };
+}
+
+/** The app's package: files by relative path, and the entry file. */
+export interface RackApp {
+  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** Entry file relative to the package root. @default "app.rb" */
+  readonly entry?: string;
+  /** Extra environment variables for the guest. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** A memory image: what restore writes into a fresh memory, plus the mutable globals. */
+export interface MemoryImage {
+  /** Memory size in pages at capture. */
+  readonly pages: number;
+  /** Non-zero runs: offset and bytes (ascending, non-overlapping). */
+  readonly runs: readonly { readonly offset: number; readonly bytes: Uint8Array }[];
+  /** Mutable global values by global index. */
+  readonly globals: readonly { readonly index: number; readonly value: number | bigint }[];
+}
+
+/** Time spent in each phase of bringing an instance up, in milliseconds. */
+export interface StartPhases {
+  memory: number;
+  instantiate: number;
+  /** Boot only: `_initialize`, `ruby-init`, load path, prelude, app file. */
+  init: number;
+}
+
+/** Options shared by {@linkcode RubyInstance.boot} and {@linkcode RubyInstance.restore}. */
+export interface InstanceOptions {
+  /** Receives each line the guest writes to stderr. @default console.error */
+  readonly log?: (line: string) => void;
+  /** A blank (all-zero) memory of the right size to use instead of a new one. */
+  readonly memory?: WebAssembly.Memory;
+}
+
+/** Makes a memory the prepared module accepts, `pages` long. */
+export function newMemory(program: RubyProgram, pages: number): WebAssembly.Memory {
+  const max = program.layout.memoryMaxPages;
+  return new WebAssembly.Memory(
+    max === undefined ? { initial: pages } : { initial: pages, maximum: max },
+  );
+}
+
+/** A live Ruby guest with the Rack prelude and the app loaded. */
+export class RubyInstance {
+  readonly memory: WebAssembly.Memory;
+  readonly phases: StartPhases;
+  #instance: WebAssembly.Instance;
+  #abi: RubyAbi;
+  #stdin: RequestChannel;
+  #stdout: ResponseChannel;
+  /** The program this instance runs. */
+  readonly program: RubyProgram;
+
+  private constructor(
+    program: RubyProgram,
+    instance: WebAssembly.Instance,
+    abi: RubyAbi,
+    channels: [RequestChannel, ResponseChannel],
+    memory: WebAssembly.Memory,
+    phases: StartPhases,
+  ) {
+    this.program = program;
+    this.#instance = instance;
+    this.#abi = abi;
+    [this.#stdin, this.#stdout] = channels;
+    this.memory = memory;
+    this.phases = phases;
+  }
+
+  static #instantiate(
+    program: RubyProgram,
+    app: RackApp,
+    memory: WebAssembly.Memory,
+    log: (line: string) => void,
+  ) {
+    const stdin = new RequestChannel();
+    const stdout = new ResponseChannel();
+    const system: GuestSystem = createGuestSystem({
+      args: RUBY_ARGS,
+      env: { ...app.env },
+      stdin,
+      stdout,
+      stderr: log,
+      mounts: { [APP_MOUNT]: app.files },
+    });
+    const table = new RbValueTable();
+    let exports: WebAssembly.Exports | undefined;
+    const js = jsInteropImports({
+      memory: () => memory,
+      realloc: (a, b, c, d) => (exports!.cabi_realloc as (...n: number[]) => number)(a, b, c, d),
+    });
+    system.attach(memory);
+    const instance = new WebAssembly.Instance(program.module, {
+      wasi_snapshot_preview1: system.imports,
+      canonical_abi: { ...table.imports(), ...js.canonical },
+      "rb-js-abi-host": js.host,
+      [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory },
+    });
+    exports = instance.exports;
+    return { instance, abi: new RubyAbi(instance, table), stdin, stdout };
+  }
+
+  /**
+   * Boots Ruby from scratch: copies the module's data segments into a fresh memory
+   * (`thaw_init_data`), runs `_initialize`, `ruby-init`, `ruby-init-loadpath`, the Rack prelude and the app file.
+   *
+   * @throws {RubyError} if the app file raises or defines no Rack app.
+   */
+  static boot(program: RubyProgram, app: RackApp, opts: InstanceOptions = {}): RubyInstance {
+    const t0 = performance.now();
+    const memory = opts.memory ?? newMemory(program, program.layout.memoryMinPages);
+    const t1 = performance.now();
+    const { instance, abi, stdin, stdout } = RubyInstance.#instantiate(
+      program,
+      app,
+      memory,
+      opts.log ?? console.error,
+    );
+    const t2 = performance.now();
+    (instance.exports[INIT_DATA_EXPORT] as () => void)();
+    (instance.exports._initialize as () => void)();
+    abi.init(RUBY_ARGS);
+    abi.initLoadpath();
+    abi.eval(RACK_PRELUDE);
+    const entry = `${APP_MOUNT}/${app.entry ?? "app.rb"}`;
+    abi.eval(`Thaw::Rack.load_app(${JSON.stringify(entry)}); nil`);
+    const t3 = performance.now();
+    return new RubyInstance(program, instance, abi, [stdin, stdout], memory, {
+      memory: t1 - t0,
+      instantiate: t2 - t1,
+      init: t3 - t2,
+    });
+  }
+
+  /**
+   * Restores an instance from a memory image taken between requests (empty stack): writes the
+   * image's non-zero runs into a blank memory, instantiates, and sets the mutable globals.
+   * No guest code runs until the first request.
+   */
+  static restore(
+    program: RubyProgram,
+    app: RackApp,
+    image: MemoryImage,
+    opts: InstanceOptions = {},
+  ): RubyInstance {
+    const t0 = performance.now();
+    let memory = opts.memory;
+    if (memory) {
+      // A larger blank memory is fine: the guest's allocator treats the extra pages as a
+      // gap below its next sbrk. A smaller one grows to fit.
+      const have = memory.buffer.byteLength / PAGE;
+      if (have < image.pages) memory.grow(image.pages - have);
+    } else {
+      memory = newMemory(program, image.pages);
+    }
+    const u8 = new Uint8Array(memory.buffer);
+    for (const run of image.runs) u8.set(run.bytes, run.offset);
+    const t1 = performance.now();
+    const { instance, abi, stdin, stdout } = RubyInstance.#instantiate(
+      program,
+      app,
+      memory,
+      opts.log ?? console.error,
+    );
+    for (const g of image.globals) {
+      (instance.exports[GLOBAL_EXPORT_PREFIX + g.index] as WebAssembly.Global).value = g.value;
+    }
+    const t2 = performance.now();
+    return new RubyInstance(program, instance, abi, [stdin, stdout], memory, {
+      memory: t1 - t0,
+      instantiate: t2 - t1,
+      init: 0,
+    });
+  }
+
+  /**
+   * Runs one request through `Thaw::Rack.serve`. `onFrame` receives the response frames as
+   * the guest writes them; the call returns when the guest has finished the response.
+   *
+   * @throws {RubyError} if the runner's Ruby half itself raised (the app's own exceptions
+   * become 500 responses inside the guest).
+   */
+  serve(request: Uint8Array, onFrame: (frame: Frame) => void): void {
+    this.#stdin.push(request);
+    this.#stdout.listen(onFrame);
+    try {
+      this.#abi.eval("Thaw::Rack.serve");
+    } finally {
+      this.#stdout.listen(undefined);
+      if (this.#stdin.pending > 0) this.#stdin.read(this.#stdin.pending);
+    }
+  }
+
+  /** Evaluates Ruby code and returns its String value (tests and tooling). */
+  evalString(code: string): string {
+    return this.#abi.evalString(code);
+  }
+
+  /**
+   * Captures the instance between requests: the non-zero pages of memory (coalesced into
+   * runs) and the mutable globals.
+   */
+  capture(): MemoryImage {
+    const u8 = new Uint8Array(this.memory.buffer);
+    const pages = u8.length / PAGE;
+    const runs: { offset: number; bytes: Uint8Array }[] = [];
+    const words = new Uint32Array(this.memory.buffer);
+    let start = -1;
+    for (let p = 0; p < pages; p++) {
+      let nonZero = false;
+      for (let w = p * (PAGE / 4), end = w + PAGE / 4; w < end; w++) {
+        if (words[w] !== 0) {
+          nonZero = true;
+          break;
+        }
+      }
+      if (nonZero && start < 0) start = p;
+      if (!nonZero && start >= 0) {
+        runs.push({ offset: start * PAGE, bytes: u8.slice(start * PAGE, p * PAGE) });
+        start = -1;
+      }
+    }
+    if (start >= 0) runs.push({ offset: start * PAGE, bytes: u8.slice(start * PAGE) });
+    const globals = this.program.layout.globals.map((g) => ({
+      index: g.index,
+      value: (this.#instance.exports[GLOBAL_EXPORT_PREFIX + g.index] as WebAssembly.Global)
+        .value as number | bigint,
+    }));
+    return { pages, runs, globals };
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * Small, fast rewrites of a Wasm binary at the section level, for the restore-time variants of a
+ * prepared module. They avoid a full binaryen parse, which takes seconds on a 30 MB module.
+ *
+ * Binary format: https://webassembly.github.io/spec/core/binary/modules.html
+ * @module
+ */
+
+const SECTION_IMPORT = 2;
+const SECTION_MEMORY = 5;
+const SECTION_DATA = 11;
+
+/** A section of a module: its id and the byte range of its payload. */
+interface Section {
+  id: number;
+  headerStart: number;
+  start: number;
+  end: number;
+}
+
+/** Thrown when the bytes are not a Wasm module this code can rewrite. */
+export class WasmFormatError extends Error {
+  /** Byte offset where parsing failed. */
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super(`${message} at byte ${offset}; the module is malformed, rebuild it`);
+    this.name = "WasmFormatError";
+    this.offset = offset;
+  }
+}
+
+class Reader {
+  pos: number;
+  constructor(readonly bytes: Uint8Array, pos = 0) {
+    this.pos = pos;
+  }
+  u8(): number {
+    if (this.pos >= this.bytes.length) throw new WasmFormatError("Unexpected end", this.pos);
+    return this.bytes[this.pos++];
+  }
+  u32(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const b = this.u8();
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+      shift += 7;
+      if (shift > 35) throw new WasmFormatError("LEB128 too long", this.pos);
+    }
+  }
+  /** Skips a signed or unsigned LEB128. */
+  skipLeb(): void {
+    while (this.u8() & 0x80) { /* continuation */ }
+  }
+  skip(n: number): void {
+    this.pos += n;
+    if (this.pos > this.bytes.length) throw new WasmFormatError("Unexpected end", this.pos);
+  }
+  /** Skips a constant expression up to and including its final `end` opcode. */
+  skipConstExpr(): void {
+    for (;;) {
+      const op = this.u8();
+      switch (op) {
+        case 0x0b:
+          return;
+        case 0x41: // i32.const
+        case 0x42: // i64.const
+        case 0x23: // global.get
+        case 0xd2: // ref.func
+          this.skipLeb();
+          break;
+        case 0x43:
+          this.skip(4);
+          break;
+        case 0x44:
+          this.skip(8);
+          break;
+        case 0xd0: // ref.null heaptype
+          this.skipLeb();
+          break;
+        case 0x6a: // extended-const i32.add/sub/mul, i64.add/sub/mul
+        case 0x6b:
+        case 0x6c:
+        case 0x7c:
+        case 0x7d:
+        case 0x7e:
+          break;
+        default:
+          throw new WasmFormatError(`Unsupported opcode 0x${op.toString(16)} in constant`, this.pos);
+      }
+    }
+  }
+}
+
+function encodeU32(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sections(bytes: Uint8Array): Section[] {
+  if (
+    bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 ||
+    bytes[3] !== 0x6d
+  ) {
+    throw new WasmFormatError("Missing the \\0asm magic number", 0);
+  }
+  const r = new Reader(bytes, 8);
+  const out: Section[] = [];
+  while (r.pos < bytes.length) {
+    const headerStart = r.pos;
+    const id = r.u8();
+    const size = r.u32();
+    const start = r.pos;
+    r.skip(size);
+    out.push({ id, headerStart, start, end: start + size });
+  }
+  return out;
+}
+
+function sectionBytes(id: number, payload: Uint8Array | number[]): Uint8Array {
+  const size = encodeU32(payload.length);
+  const out = new Uint8Array(1 + size.length + payload.length);
+  out[0] = id;
+  out.set(size, 1);
+  out.set(payload, 1 + size.length);
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Rebuilds the module with some sections' payloads replaced (or inserted before `before`). */
+function rebuild(
+  bytes: Uint8Array,
+  replace: Map<Section, Uint8Array | null>,
+  insert?: { before: (s: Section) => boolean; section: Uint8Array },
+): Uint8Array {
+  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  let inserted = insert === undefined;
+  for (const s of sections(bytes)) {
+    if (!inserted && insert!.before(s)) {
+      parts.push(insert!.section);
+      inserted = true;
+    }
+    const key = [...replace.keys()].find((k) => k.headerStart === s.headerStart);
+    if (key !== undefined) {
+      const payload = replace.get(key)!;
+      if (payload !== null) parts.push(sectionBytes(s.id, payload));
+      continue;
+    }
+    parts.push(bytes.subarray(s.headerStart, s.end));
+  }
+  if (!inserted) parts.push(insert!.section);
+  return concat(parts);
+}
+
+/**
+ * Empties every active data segment, keeping segment indices (and so `memory.init`/`data.drop` of
+ * passive segments) intact. The result instantiates onto all-zero memory.
+ *
+ * @example
+ * ```ts
+ * const small = dropActiveData(Deno.readFileSync("app.wasm"));
+ * ```
+ */
+export function dropActiveData(bytes: Uint8Array): Uint8Array {
+  const data = sections(bytes).find((s) => s.id === SECTION_DATA);
+  if (data === undefined) return bytes;
+  const r = new Reader(bytes, data.start);
+  const count = r.u32();
+  const out: number[] = encodeU32(count);
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const flagStart = r.pos;
+    const flag = r.u32();
+    if (flag === 1) {
+      const len = r.u32();
+      r.skip(len);
+      chunks.push(Uint8Array.from(out.splice(0)));
+      chunks.push(bytes.subarray(flagStart, r.pos));
+      continue;
+    }
+    if (flag !== 0 && flag !== 2) {
+      throw new WasmFormatError(`Unknown data segment flag ${flag}`, flagStart);
+    }
+    if (flag === 2) r.u32();
+    r.skipConstExpr();
+    const headerEnd = r.pos;
+    const len = r.u32();
+    r.skip(len);
+    chunks.push(Uint8Array.from(out.splice(0)));
+    chunks.push(bytes.subarray(flagStart, headerEnd));
+    chunks.push(Uint8Array.of(0));
+  }
+  if (r.pos !== data.end) throw new WasmFormatError("Data section size mismatch", r.pos);
+  chunks.push(Uint8Array.from(out));
+  return rebuild(bytes, new Map([[data, concat(chunks)]]));
+}
+
+/**
+ * Turns the module's first defined memory (index 0) into an import `module.name`, with the same
+ * limits, so the host can hand in a memory it prepared (pre-faulted, already filled).
+ *
+ * @throws {WasmFormatError} when memory 0 is already imported or the module has no memory.
+ * @example
+ * ```ts
+ * const variant = importMemory(bytes, "thaw", "memory");
+ * ```
+ */
+export function importMemory(bytes: Uint8Array, module: string, name: string): Uint8Array {
+  const all = sections(bytes);
+  const imports = all.find((s) => s.id === SECTION_IMPORT);
+  const memory = all.find((s) => s.id === SECTION_MEMORY);
+  if (memory === undefined) throw new WasmFormatError("The module defines no memory", 0);
+  if (imports !== undefined) {
+    const r = new Reader(bytes, imports.start);
+    const n = r.u32();
+    for (let i = 0; i < n; i++) {
+      r.skip(r.u32());
+      r.skip(r.u32());
+      const kind = r.u8();
+      if (kind === 2) throw new WasmFormatError("Memory 0 is already imported", r.pos);
+      if (kind === 0) r.u32();
+      else if (kind === 1) {
+        r.u8();
+        skipLimits(r);
+      } else if (kind === 3) {
+        r.u8();
+        r.u8();
+      } else if (kind === 4) {
+        r.u8();
+        r.u32();
+      } else throw new WasmFormatError(`Unknown import kind ${kind}`, r.pos);
+    }
+  }
+  const mr = new Reader(bytes, memory.start);
+  const count = mr.u32();
+  const limitsStart = mr.pos;
+  skipLimits(mr);
+  const memType = bytes.subarray(limitsStart, mr.pos);
+  const rest = bytes.subarray(mr.pos, memory.end);
+  const enc = new TextEncoder();
+  const mod = enc.encode(module);
+  const nm = enc.encode(name);
+  const entry = concat([
+    Uint8Array.from(encodeU32(mod.length)),
+    mod,
+    Uint8Array.from(encodeU32(nm.length)),
+    nm,
+    Uint8Array.of(2),
+    memType,
+  ]);
+  const replace = new Map<Section, Uint8Array | null>();
+  replace.set(
+    memory,
+    count === 1 ? null : concat([Uint8Array.from(encodeU32(count - 1)), rest]),
+  );
+  if (imports !== undefined) {
+    const r = new Reader(bytes, imports.start);
+    const n = r.u32();
+    // Appending keeps the memory the first (index 0) imported memory: no other memory is imported.
+    replace.set(
+      imports,
+      concat([Uint8Array.from(encodeU32(n + 1)), bytes.subarray(r.pos, imports.end), entry]),
+    );
+    return rebuild(bytes, replace);
+  }
+  const section = sectionBytes(SECTION_IMPORT, concat([Uint8Array.of(1), entry]));
+  return rebuild(bytes, replace, { before: (s) => s.id !== 0 && s.id > SECTION_IMPORT, section });
+}
+
+function skipLimits(r: Reader): void {
+  const flags = r.u8();
+  r.u32();
+  if (flags & 1) r.u32();
+}

@@ -1,0 +1,170 @@
+/**
+ * Whether a journal may be applied: it must read cleanly, end in a snapshot, and belong to this
+ * module and this config, and be younger than `max_age`. Anything else means a cold boot, with a
+ * reason the host logs and counts.
+ * @module
+ */
+
+import {
+  type IdentityRecord,
+  JournalError,
+  type JournalRecord,
+  readJournal,
+  type SnapshotRecord,
+} from "../../journal/mod.ts";
+
+/** Why a journal was not applied. Stable names: the host counts them in /_thaw/metrics. */
+export type RejectReason =
+  | "unreadable"
+  | "no-snapshot"
+  | "no-identity"
+  | "module-mismatch"
+  | "config-mismatch"
+  | "too-old"
+  | "bad-state";
+
+/** Every {@link RejectReason}, for metrics. */
+export const REJECT_REASONS: readonly RejectReason[] = [
+  "unreadable",
+  "no-snapshot",
+  "no-identity",
+  "module-mismatch",
+  "config-mismatch",
+  "too-old",
+  "bad-state",
+];
+
+/** A journal that may be restored. */
+export interface AcceptedJournal {
+  readonly ok: true;
+  /** The committed records (up to and including the last snapshot marker). */
+  readonly records: readonly JournalRecord[];
+  readonly identity: IdentityRecord;
+  readonly snapshot: SnapshotRecord;
+}
+
+/** A journal that must not be restored. */
+export interface RejectedJournal {
+  readonly ok: false;
+  readonly reason: RejectReason;
+  /** One line for the log, saying what was wrong and what happens instead. */
+  readonly message: string;
+}
+
+/** What the journal must match. */
+export interface AcceptOptions {
+  /** SHA-256 (hex) of the prepared module that will be instantiated. */
+  readonly moduleHash: string;
+  /** SHA-256 (hex) of the app's config ({@link configHash}). */
+  readonly configHash: string;
+  /** Maximum age of the snapshot, from app.yaml `max_age`. */
+  readonly maxAgeMs?: number;
+  /** Current time in ms since the epoch. @default Date.now() */
+  readonly now?: number;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function reject(reason: RejectReason, message: string): RejectedJournal {
+  return { ok: false, reason, message: `${message}; cold-booting instead` };
+}
+
+/**
+ * Checks a journal's bytes against the module and config about to run. Never throws for bad
+ * input.
+ *
+ * @example
+ * ```ts
+ * const verdict = acceptJournal(bytes, { moduleHash, configHash, maxAgeMs: 86_400_000 });
+ * if (!verdict.ok) console.warn(verdict.reason, verdict.message);
+ * ```
+ */
+export function acceptJournal(
+  bytes: Uint8Array,
+  options: AcceptOptions,
+): AcceptedJournal | RejectedJournal {
+  let committed: readonly JournalRecord[];
+  try {
+    committed = readJournal(bytes).committed;
+  } catch (e) {
+    if (e instanceof JournalError || e instanceof RangeError) {
+      return reject("unreadable", `The journal is damaged: ${e.message}`);
+    }
+    throw e;
+  }
+  const first = committed[0];
+  if (committed.length === 0) {
+    return reject("no-snapshot", "The journal holds no snapshot marker");
+  }
+  if (first.kind !== "identity") {
+    return reject("no-identity", "The journal does not start with an identity record");
+  }
+  if (hex(first.moduleHash) !== options.moduleHash) {
+    return reject(
+      "module-mismatch",
+      `The journal belongs to module ${hex(first.moduleHash).slice(0, 12)}, not ${
+        options.moduleHash.slice(0, 12)
+      } (redeploy to rebuild it)`,
+    );
+  }
+  if (hex(first.configHash) !== options.configHash) {
+    return reject(
+      "config-mismatch",
+      "The journal was captured with another app config (redeploy to rebuild it)",
+    );
+  }
+  const snapshot = committed[committed.length - 1] as SnapshotRecord;
+  if (options.maxAgeMs !== undefined) {
+    const ageMs = (options.now ?? Date.now()) - Number(snapshot.timeNs / 1_000_000n);
+    if (ageMs > options.maxAgeMs) {
+      return reject(
+        "too-old",
+        `The snapshot is ${Math.round(ageMs / 1000)} s old, older than max_age (${
+          Math.round(options.maxAgeMs / 1000)
+        } s)`,
+      );
+    }
+  }
+  return { ok: true, records: committed, identity: first, snapshot };
+}
+
+/** The config fields a snapshot depends on; change any and old journals no longer apply. */
+export interface ConfigIdentity {
+  readonly runner: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly args: readonly string[];
+  readonly mounts: readonly { readonly guest: string }[];
+  readonly instaboot?: unknown;
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/**
+ * SHA-256 (hex) of the config fields a snapshot depends on, in canonical JSON.
+ *
+ * @example
+ * ```ts
+ * const hash = await configHash({ runner: "proxy", env: {}, args: [], mounts: [] });
+ * ```
+ */
+export async function configHash(config: ConfigIdentity): Promise<string> {
+  const picked = {
+    runner: config.runner,
+    env: config.env,
+    args: config.args,
+    mounts: config.mounts.map((m) => m.guest),
+    instaboot: config.instaboot ?? null,
+  };
+  const bytes = new TextEncoder().encode(JSON.stringify(canonical(picked)));
+  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+}

@@ -1,0 +1,78 @@
+/**
+ * Instaboot: prepare a module, capture a running instance into a journal, restore instances from
+ * it.
+ *
+ * - {@link prepareModule} (deploy time, cached by content hash): exports mutable globals and runs
+ *   binaryen's asyncify limited to the blocking imports; {@link restoreVariant} derives the
+ *   restore-time module (no active data, optionally imported memory).
+ * - {@link AsyncifyController}: the asyncify side of the runtime's `beforeBlock` hook; a syscall
+ *   returning {@link UNWIND} unwinds the guest's stack, a rewind resumes it inside that syscall.
+ * - {@link captureInstanceImage} / {@link applyMemoryImage} / {@link applyGlobals}: memory (non-zero
+ *   pages), globals and rewind data as journal records.
+ *
+ * @example
+ * ```ts
+ * import { prepareModule } from "./mod.ts";
+ * const prepared = await prepareModule(Deno.readFileSync("server.wasm"));
+ * console.log(prepared.info.asyncify, prepared.info.inputSize, prepared.outputSize);
+ * ```
+ * @module
+ */
+
+export {
+  ASYNCIFY_MEMORY_EXPORT,
+  DEFAULT_BLOCKING_IMPORTS,
+  GLOBAL_EXPORT_PREFIX,
+  type GlobalType,
+  PREPARE_SECTION,
+  type PreparedModule,
+  PrepareError,
+  type PrepareInfo,
+  prepareModule,
+  type PrepareOptions,
+  readPrepareInfo,
+  RESTORE_MEMORY_IMPORT,
+  restoreVariant,
+  type RestoreVariantOptions,
+  sha256Hex,
+} from "./prepare.ts";
+export { WasmFormatError } from "./_wasm_binary.ts";
+export { AsyncifyController, AsyncifyError, type AsyncifyState, UNWIND } from "./asyncify.ts";
+export {
+  applyGlobals,
+  applyMemoryImage,
+  captureInstanceImage,
+  type CaptureImageOptions,
+  ImageMismatchError,
+  type InstanceImage,
+  instanceImageOf,
+} from "./instance_image.ts";
+export { promising, suspending } from "./_jspi.ts";
+export {
+  type BlockDecision,
+  type BlockPoint,
+  type BlockReason,
+  SnapshotPolicy,
+  type SnapshotPolicyOptions,
+  type TriggerName,
+} from "./trigger.ts";
+export {
+  acceptJournal,
+  type AcceptedJournal,
+  type AcceptOptions,
+  type ConfigIdentity,
+  configHash,
+  REJECT_REASONS,
+  type RejectedJournal,
+  type RejectReason,
+} from "./accept.ts";
+export {
+  BUNDLE_FORMAT,
+  BundleError,
+  type BundleManifest,
+  checkBundleFiles,
+  isBundleDir,
+  parseManifest,
+  readBundleFiles,
+  safeRelativePath,
+} from "./bundle.ts";

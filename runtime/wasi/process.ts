@@ -1,0 +1,295 @@
+/**
+ * {@link Process}: the per-instance context that every syscall table closes over. It owns args,
+ * env, the fd table, the file system, the clock and random sources, the exit code, the blocking
+ * hook for snapshots, and the boot facts (random bytes drawn, clock reads).
+ *
+ * @module
+ */
+
+import { type DirNode, type FileSystem, lookupPath, MemFs, stripSlash } from "../vfs/mod.ts";
+import { RIGHTS_DIR, RIGHTS_DIR_WRITE, RIGHTS_FILE, RIGHTS_FILE_WRITE } from "./defs.ts";
+import { ProcExit } from "./errors.ts";
+import { FdTable } from "./fd_table.ts";
+import { DirHandle } from "./file_handle.ts";
+import type { BlockPoint, Handle } from "./handle.ts";
+import { GuestMemory } from "./memory.ts";
+import { bytesInput, CallbackOutput, DenoInput, DenoOutput, NullHandle } from "./stdio.ts";
+
+/**
+ * Returned by a syscall (instead of an errno or a Promise) when the snapshot hook asked to unwind.
+ * The asyncify wrapper of `runtime/snapshot` recognizes it; it must never reach the guest.
+ */
+export const UNWIND: unique symbol = Symbol("thaw.unwind");
+
+/** What a syscall returns: an errno, a Promise of one (it blocks), or {@link UNWIND}. */
+export type SyscallResult = number | Promise<number> | typeof UNWIND;
+
+/** The snapshot hook's answer. */
+export type BlockDecision = "block" | "unwind";
+
+/** Time sources in nanoseconds. */
+export interface ClockSource {
+  /** Nanoseconds since the Unix epoch. */
+  realtime(): number;
+  /** Nanoseconds since an arbitrary, fixed point. */
+  monotonic(): number;
+}
+
+/** The default clocks: `performance.timeOrigin + performance.now()`, and `performance.now()`. */
+export const systemClock: ClockSource = {
+  realtime: () => Math.round((performance.timeOrigin + performance.now()) * 1e6),
+  monotonic: () => Math.round(performance.now() * 1e6),
+};
+
+/** A preopened directory. */
+export interface Preopen {
+  /** The path the guest sees (`fd_prestat_dir_name`), for example "/" or "/data". */
+  guestPath: string;
+  /** The directory to expose; default: `path` (or `guestPath`) looked up in `fs`. */
+  dir?: DirNode;
+  /** A path inside `fs` to expose. @default guestPath */
+  path?: string;
+  /** Withhold write rights (the guest gets ENOTCAPABLE / EBADF on writes). @default false */
+  readOnly?: boolean;
+}
+
+/** A stdin source: a handle, bytes or text, "inherit" (Deno's stdin) or "null". */
+export type StdinOption = Handle | Uint8Array | string | "inherit" | "null";
+
+/** A stdout/stderr sink: a handle, a callback (chunk valid during the call), "inherit" or "null". */
+export type StdoutOption = Handle | ((chunk: Uint8Array) => void) | "inherit" | "null";
+
+/** Options of {@link Process}. */
+export interface ProcessOptions {
+  /** argv, including argv[0]. @default ["main"] */
+  args?: readonly string[];
+  /** Environment variables. @default {} */
+  env?: Readonly<Record<string, string>>;
+  /** The file system. @default new MemFs() */
+  fs?: FileSystem;
+  /**
+   * Preopened directories, as fds 3, 4, ... @default [{ guestPath: "/" }] when `fs` is given,
+   * none otherwise.
+   */
+  preopens?: readonly Preopen[];
+  /** @default "null" */
+  stdin?: StdinOption;
+  /** @default "null" */
+  stdout?: StdoutOption;
+  /** @default "null" */
+  stderr?: StdoutOption;
+  /** @default systemClock */
+  clock?: ClockSource;
+  /** Fills a buffer with random bytes. @default crypto.getRandomValues */
+  random?: (buf: Uint8Array) => void;
+  /**
+   * Wrap blocking imports in `WebAssembly.Suspending` and call exports through
+   * `WebAssembly.promising` (JSPI). Without it, a syscall that would block fails with a clear
+   * host error, but exports can be called directly. @default true
+   */
+  jspi?: boolean;
+}
+
+const encoder = new TextEncoder();
+
+function cryptoRandom(buf: Uint8Array): void {
+  for (let off = 0; off < buf.length; off += 65536) {
+    crypto.getRandomValues(buf.subarray(off, Math.min(off + 65536, buf.length)));
+  }
+}
+
+/** NUL-terminated strings packed back to back, as `args_get` / `environ_get` write them. */
+export interface PackedStrings {
+  readonly count: number;
+  readonly bytes: Uint8Array;
+  /** Offsets of each string in `bytes`. */
+  readonly offsets: readonly number[];
+}
+
+function pack(strings: readonly string[]): PackedStrings {
+  const parts = strings.map((s) => encoder.encode(s));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, 0));
+  const offsets: number[] = [];
+  let off = 0;
+  for (const p of parts) {
+    offsets.push(off);
+    bytes.set(p, off);
+    off += p.length + 1;
+  }
+  return { count: parts.length, bytes, offsets };
+}
+
+/**
+ * The state of one guest process.
+ *
+ * @example
+ * ```ts
+ * import { MemFs } from "../vfs/mod.ts";
+ * import { CollectOutput, importObject, Process } from "./mod.ts";
+ * const out = new CollectOutput();
+ * const proc = new Process({ args: ["app"], fs: new MemFs(), stdout: out });
+ * const module = await WebAssembly.compile(await Deno.readFile("app.wasm"));
+ * const instance = await WebAssembly.instantiate(module, importObject(proc));
+ * const code = await proc.start(instance);
+ * console.log(code, out.text());
+ * ```
+ */
+export class Process {
+  readonly args: readonly string[];
+  /** `KEY=value` strings. */
+  readonly env: readonly string[];
+  readonly packedArgs: PackedStrings;
+  readonly packedEnv: PackedStrings;
+  readonly fds = new FdTable();
+  readonly mem = new GuestMemory();
+  readonly fs: FileSystem;
+  readonly clock: ClockSource;
+  readonly random: (buf: Uint8Array) => void;
+  readonly jspi: boolean;
+  /** The exit code once the guest exited, else null. */
+  exitCode: number | null = null;
+  /** Boot facts: random bytes the guest drew, and clock reads it made. */
+  randomBytesDrawn = 0;
+  clockReads = 0;
+  /** The instance once started or initialized. */
+  instance: WebAssembly.Instance | null = null;
+  /** Installed by the snapshot capturer; see {@link beforeBlock}. */
+  blockHook: ((point: BlockPoint) => BlockDecision) | null = null;
+
+  constructor(options: ProcessOptions = {}) {
+    this.args = [...(options.args ?? ["main"])];
+    this.env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    this.packedArgs = pack(this.args);
+    this.packedEnv = pack(this.env);
+    this.fs = options.fs ?? new MemFs();
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? cryptoRandom;
+    this.jspi = options.jspi ?? true;
+    const stdio = (h: Handle) => ({
+      handle: h,
+      rightsBase: h.maxRights,
+      rightsInheriting: 0,
+      fdflags: 0,
+    });
+    this.fds.insert(stdio(stdinHandle(options.stdin ?? "null")));
+    this.fds.insert(stdio(stdoutHandle(options.stdout ?? "null", "stdout")));
+    this.fds.insert(stdio(stdoutHandle(options.stderr ?? "null", "stderr")));
+    const preopens = options.preopens ?? (options.fs ? [{ guestPath: "/" }] : []);
+    for (const p of preopens) this.preopen(p);
+  }
+
+  /** Adds a preopened directory at the next free fd; returns the fd. */
+  preopen(p: Preopen): number {
+    const dir = p.dir ?? this.#lookupDir(p.path ?? p.guestPath);
+    let base = RIGHTS_DIR;
+    let inheriting = RIGHTS_DIR | RIGHTS_FILE;
+    if (p.readOnly) {
+      base &= ~RIGHTS_DIR_WRITE;
+      inheriting &= ~(RIGHTS_DIR_WRITE | RIGHTS_FILE_WRITE);
+    }
+    return this.fds.insert({
+      handle: new DirHandle(dir, p.guestPath),
+      rightsBase: base,
+      rightsInheriting: inheriting,
+      fdflags: 0,
+      preopenPath: p.guestPath,
+    });
+  }
+
+  #lookupDir(path: string): DirNode {
+    const clean = stripSlash(path);
+    const node = clean === "" ? this.fs.root : lookupPath(this.fs.root, clean, true);
+    if (node.kind !== "dir") throw new Error(`Preopen ${path} is not a directory in the file system`);
+    return node;
+  }
+
+  /**
+   * Asked by every syscall right before it actually blocks. The default answers "block"; the
+   * snapshot capturer sets {@link blockHook} (or a subclass overrides this) to answer "unwind".
+   */
+  beforeBlock(point: BlockPoint): BlockDecision {
+    return this.blockHook === null ? "block" : this.blockHook(point);
+  }
+
+  /**
+   * Blocks a syscall: asks {@link beforeBlock}, then waits for `wait` and runs `retry`. Returns
+   * {@link UNWIND} when the hook said so. Used by syscall tables (also runtime/wasix).
+   */
+  block(
+    point: BlockPoint,
+    wait: () => Promise<unknown>,
+    retry: () => SyscallResult,
+  ): SyscallResult {
+    if (this.beforeBlock(point) === "unwind") return UNWIND;
+    if (!this.jspi) {
+      throw new Error(
+        `${point.syscall} would block (${point.reason}), but this process was created with ` +
+          `jspi: false; create it with jspi: true and call exports through WebAssembly.promising`,
+      );
+    }
+    return wait().then(retry) as Promise<number>;
+  }
+
+  /** Binds the instance's exported memory (called by {@link start} and {@link initialize}). */
+  bind(instance: WebAssembly.Instance): void {
+    this.instance = instance;
+    const memory = instance.exports.memory;
+    if (memory instanceof WebAssembly.Memory) this.mem.bind(memory);
+    else if (this.mem.memory === null) {
+      throw new Error("The module exports no memory named \"memory\"; bind one with proc.mem.bind()");
+    }
+  }
+
+  /**
+   * Runs a command module's `_start` and returns its exit code (0 when `_start` returns).
+   *
+   * @throws {Error} when the module has no `_start` (use {@link initialize}), or on a trap.
+   */
+  async start(instance: WebAssembly.Instance): Promise<number> {
+    this.bind(instance);
+    const start = instance.exports._start;
+    if (typeof start !== "function") {
+      throw new Error("The module has no _start export; it is a reactor: use proc.initialize()");
+    }
+    try {
+      await this.call(start as () => unknown);
+      this.exitCode = 0;
+    } catch (e) {
+      if (!(e instanceof ProcExit)) throw e;
+      this.exitCode = e.code;
+    }
+    return this.exitCode;
+  }
+
+  /** Initializes a reactor: binds memory and runs `_initialize` when exported. */
+  async initialize(instance: WebAssembly.Instance): Promise<void> {
+    this.bind(instance);
+    const init = instance.exports._initialize;
+    if (typeof init === "function") await this.call(init as () => unknown);
+  }
+
+  /**
+   * Calls a guest export so that blocking syscalls work: through `WebAssembly.promising` when
+   * JSPI is on, directly otherwise.
+   */
+  call<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Promise<Awaited<R>> {
+    if (!this.jspi) return Promise.resolve(fn(...args) as Awaited<R>);
+    // deno-lint-ignore no-explicit-any
+    const wrapped = (WebAssembly as any).promising(fn) as (...args: A) => Promise<Awaited<R>>;
+    return wrapped(...args);
+  }
+}
+
+function stdinHandle(opt: StdinOption): Handle {
+  if (opt === "inherit") return new DenoInput();
+  if (opt === "null") return new NullHandle();
+  if (typeof opt === "string" || opt instanceof Uint8Array) return bytesInput(opt);
+  return opt;
+}
+
+function stdoutHandle(opt: StdoutOption, which: "stdout" | "stderr"): Handle {
+  if (opt === "inherit") return new DenoOutput(which);
+  if (opt === "null") return new NullHandle();
+  if (typeof opt === "function") return new CallbackOutput(opt);
+  return opt;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds every C guest program tests/guests/<name>.c into tests/guests/wasm/<name>.wasm.
+#
+# Usage: bash tests/guests/build.sh [NAME...]     (or: deno task guests)
+#
+# Output is deterministic (no debug info, no paths or timestamps embedded), so rebuilding on any
+# machine with the same clang-14 and wasi-libc gives byte-identical fixtures. Guests named
+# wasix_*.c also see runtime/wasix/include (WASIX declarations).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+src="$root/tests/guests"
+out="$src/wasm"
+cc="${CC:-clang-14}"
+mkdir -p "$out"
+
+if ! command -v "$cc" >/dev/null 2>&1; then
+  echo "build.sh: $cc not found; install it with: apt-get install -y clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32" >&2
+  exit 1
+fi
+
+if [ "$#" -gt 0 ]; then
+  names=("$@")
+else
+  names=()
+  for f in "$src"/*.c; do names+=("$(basename "$f" .c)"); done
+fi
+
+cd "$src"
+for name in "${names[@]}"; do
+  flags=(--target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -Wno-unused-function
+    -ffile-prefix-map="$root"=. -Wl,--strip-debug)
+  case "$name" in
+  wasix_*) flags+=(-I "$root/runtime/wasix/include") ;;
+  esac
+  "$cc" "${flags[@]}" "$name.c" -o "$out/$name.wasm.tmp"
+  mv "$out/$name.wasm.tmp" "$out/$name.wasm"
+  echo "built tests/guests/wasm/$name.wasm ($(wc -c <"$out/$name.wasm") bytes)"
+done
