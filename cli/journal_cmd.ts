@@ -17,8 +17,8 @@ import {
   type FrameHead,
   JournalError,
   JournalFile,
-  type JournalRecord,
   readJournalFile,
+  type RecordSummary,
   verifyJournal,
   writeJournalFile,
 } from "../journal/mod.ts";
@@ -39,7 +39,7 @@ interface Row {
   detail: string;
 }
 
-function describe(r: JournalRecord): string {
+function describe(r: RecordSummary): string {
   switch (r.kind) {
     case "identity":
       return `module ${hex(r.moduleHash).slice(0, 16)} config ${
@@ -104,7 +104,8 @@ function describe(r: JournalRecord): string {
   }
 }
 
-function hex(b: Uint8Array): string {
+function hex(b: { readonly length: number }): string {
+  if (!(b instanceof Uint8Array)) return "?".repeat(2 * b.length);
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
@@ -124,7 +125,7 @@ async function inspect(path: string, json: boolean): Promise<number> {
   let damage: JournalError | null = null;
   try {
     for await (const head of file.frames()) {
-      const record = await file.readRecord(head);
+      const record = await file.summarize(head);
       rows.push(row(head, record));
       const k = byKind.get(head.kind) ?? { count: 0, bytes: 0 };
       k.count++;
@@ -198,7 +199,7 @@ async function inspect(path: string, json: boolean): Promise<number> {
   return damage === null ? 0 : 1;
 }
 
-function row(head: FrameHead, record: JournalRecord): Row {
+function row(head: FrameHead, record: RecordSummary): Row {
   return {
     index: head.index,
     offset: head.offset,

@@ -16,6 +16,10 @@ type Command = { summary: string; load: () => Promise<{ main(args: string[]): Pr
 
 const COMMANDS: Record<string, Command> = {
   // Each owner adds its command here.
+  deploy: {
+    summary: "boot and warm an app, snapshot it, and write (or upload) a deploy bundle",
+    load: () => import("./deploy/mod.ts"),
+  },
   journal: {
     summary: "inspect, verify or compact a journal file",
     load: () => import("./journal_cmd.ts"),

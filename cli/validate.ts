@@ -20,7 +20,8 @@ import { checkApp, formatIssue, type ResolvedApp } from "../config/mod.ts";
 const USAGE = `Usage: thaw validate [--strict] [--json] APP_DIR...
 
 Checks each app's app.yaml (wasmer.io/App.v0) and the package it names (a .wasm file or a
-directory with a wasmer.toml). APP_DIR may also be the path of an app.yaml.
+directory with a wasmer.toml), and compiles the module to check its imports, its entry point and
+the memory limit. APP_DIR may also be the path of an app.yaml.
 
 Options:
   --strict   treat warnings as errors
@@ -71,7 +72,7 @@ export async function main(args: string[]): Promise<number> {
   }
   let status = 0;
   for (const target of parsed.positionals) {
-    const result = await checkApp(target);
+    const result = await checkApp(target, { inspectModule: true });
     const errors = result.ok ? [] : result.errors;
     const failed = !result.ok || (parsed.values.strict === true && result.warnings.length > 0);
     if (failed) status = 1;

@@ -10,7 +10,9 @@ import { type ConfigIssue, dottedPath } from "./errors.ts";
 
 /** A position in a source file (1-based; 0 when unknown). */
 export interface Position {
+  /** 1-based line. */
   readonly line: number;
+  /** 1-based column. */
   readonly column: number;
 }
 

@@ -69,19 +69,21 @@ function modeError(input: unknown): string {
   return `must be one of ${list} (got ${JSON.stringify(input)})`;
 }
 
-const header = z.strictObject({
+/** A request header in Wasmer's list form. */
+export const HttpHeaderSchema = z.strictObject({
   name: z.string().regex(TOKEN_RE, { error: "must be a valid HTTP header name" }),
   value: z.string(),
 });
 
-const requestFields = {
+/** The fields of an HTTP request (shared by instaboot requests and health checks). */
+export const requestFields = {
   path: z.string().regex(/^\//, { error: 'must start with "/"' }).meta({
     description: "Request path and query, starting with /",
   }),
   method: z.string().regex(TOKEN_RE, { error: 'must be an HTTP method like "GET" or "POST"' })
     .optional().meta({ description: "HTTP method; defaults to GET" }),
   headers: z.union([
-    z.array(header),
+    z.array(HttpHeaderSchema),
     z.record(z.string().regex(TOKEN_RE), z.string()),
   ]).optional().meta({
     description: "Headers, as a list of {name, value} (Wasmer) or a name: value mapping",

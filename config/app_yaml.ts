@@ -18,7 +18,9 @@ export interface ParseAppYamlOptions {
 
 /** A valid app.yaml and the warnings found in it. */
 export interface ParsedAppYaml {
+  /** The validated app.yaml. */
   readonly config: AppYaml;
+  /** Unknown keys and ignored features. */
   readonly warnings: readonly ConfigIssue[];
   /** Locates a dotted path's segments in the source, for checks made later (e.g. the package). */
   readonly locate: (path: readonly PropertyKey[]) => Position;
@@ -34,6 +36,16 @@ const IGNORED: ReadonlyArray<readonly [readonly string[], string]> = [
   [["capabilities", "runtime", "engine"], "Thaw always runs on V8; the engine is ignored"],
 ];
 
+/** Everything {@linkcode analyzeAppYaml} found; `config` is set when there are no errors. */
+export interface AppYamlAnalysis {
+  readonly config?: AppYaml;
+  /** The YAML as plain data (undefined when it does not parse). */
+  readonly data: unknown;
+  readonly errors: readonly ConfigIssue[];
+  readonly warnings: readonly ConfigIssue[];
+  readonly locate: (path: readonly PropertyKey[]) => Position;
+}
+
 /**
  * Parses app.yaml text and validates it against Wasmer's App.v0 and Thaw's instaboot settings.
  *
@@ -46,6 +58,26 @@ const IGNORED: ReadonlyArray<readonly [readonly string[], string]> = [
  * ```
  */
 export function parseAppYaml(source: string, options: ParseAppYamlOptions = {}): ParsedAppYaml {
+  const result = analyzeAppYaml(source, options);
+  if (result.config === undefined) throw new ConfigError(result.errors, result.warnings);
+  return { config: result.config, warnings: result.warnings, locate: result.locate };
+}
+
+/**
+ * Like {@linkcode parseAppYaml}, but returns the errors instead of throwing them, together with
+ * the raw data, so that a caller can go on checking what the errors did not affect.
+ *
+ * @example
+ * ```ts
+ * import { analyzeAppYaml } from "./app_yaml.ts";
+ * const { errors, data } = analyzeAppYaml("kind: wasmer.io/App.v0\nname: Bad\npackage: a.wasm\n");
+ * // errors.length === 1; (data as { package: string }).package === "a.wasm"
+ * ```
+ */
+export function analyzeAppYaml(
+  source: string,
+  options: ParseAppYamlOptions = {},
+): AppYamlAnalysis {
   const file = options.file ?? "app.yaml";
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false });
@@ -64,8 +96,10 @@ export function parseAppYaml(source: string, options: ParseAppYamlOptions = {}):
     severity,
   });
   const warnings: ConfigIssue[] = doc.warnings.map((w) => yamlIssue(w, "warning"));
+  const fallback = (): Position => ({ line: 1, column: 1 });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => yamlIssue(e, "error")), warnings);
+    const errors = doc.errors.map((e) => yamlIssue(e, "error"));
+    return { data: undefined, errors, warnings, locate: fallback };
   }
 
   const locate = (path: readonly PropertyKey[], key = false): Position => {
@@ -79,33 +113,36 @@ export function parseAppYaml(source: string, options: ParseAppYamlOptions = {}):
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
-    throw new ConfigError([{
+    const errors: ConfigIssue[] = [{
       file,
       line: 1,
       column: 1,
       path: "",
       message: `cannot be read: ${(e as Error).message}`,
       severity: "error",
-    }], warnings);
+    }];
+    return { data: undefined, errors, warnings, locate: fallback };
   }
   if (data === null || data === undefined) {
-    throw new ConfigError([{
+    const errors: ConfigIssue[] = [{
       file,
       line: 1,
       column: 1,
       path: "",
       message: "is empty; start it with `kind: wasmer.io/App.v0`, `name:` and `package:`",
       severity: "error",
-    }], warnings);
+    }];
+    return { data, errors, warnings, locate };
   }
   if (typeof data !== "object" || Array.isArray(data)) {
-    throw new ConfigError([{
+    const errors: ConfigIssue[] = [{
       file,
       ...locate([]),
       path: "",
       message: "must be a mapping of keys such as `kind:`, `name:` and `package:`",
       severity: "error",
-    }], warnings);
+    }];
+    return { data, errors, warnings, locate };
   }
 
   const first = AppYamlSchema.safeParse(data, { reportInput: true });
@@ -124,7 +161,9 @@ export function parseAppYaml(source: string, options: ParseAppYamlOptions = {}):
     });
   semanticChecks(data as Record<string, unknown>, note);
 
-  if (errors.length > 0) throw new ConfigError(sortIssues(errors), sortIssues(warnings));
+  if (errors.length > 0) {
+    return { data, errors: sortIssues(errors), warnings: sortIssues(warnings), locate };
+  }
   const second = first.success
     ? first
     : AppYamlSchema.safeParse(withoutKeys(data, converted.unknownKeys));
@@ -132,7 +171,7 @@ export function parseAppYaml(source: string, options: ParseAppYamlOptions = {}):
     // The first pass reported everything but unknown keys; reaching here is a bug in this module.
     throw new Error(`app.yaml validation is inconsistent: ${second.error.message}`);
   }
-  return { config: second.data, warnings: sortIssues(warnings), locate: (p) => locate(p) };
+  return { config: second.data, data, errors: [], warnings: sortIssues(warnings), locate };
 }
 
 const REQUIRED_HINTS: Readonly<Record<string, string>> = {

@@ -21,6 +21,7 @@ export interface ConfigIssue {
   readonly path: string;
   /** What is wrong and how to fix it, e.g. `must start with "/"`. */
   readonly message: string;
+  /** Errors stop loading; warnings do not. */
   readonly severity: IssueSeverity;
 }
 
@@ -64,6 +65,7 @@ export class ConfigError extends Error {
   /** Warnings found alongside the errors. */
   readonly warnings: readonly ConfigIssue[];
 
+  /** Creates the error from its issues (errors) and the warnings found alongside. */
   constructor(issues: readonly ConfigIssue[], warnings: readonly ConfigIssue[] = []) {
     super(issues.map(formatIssue).join("\n"));
     this.name = "ConfigError";

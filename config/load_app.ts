@@ -8,10 +8,12 @@
 import { basename, dirname, join, resolve } from "node:path";
 import type { AppHttpRequest, AppYaml } from "./app_schema.ts";
 import { INSTABOOT_TRIGGERS } from "./app_schema.ts";
-import { parseAppYaml } from "./app_yaml.ts";
+import { analyzeAppYaml } from "./app_yaml.ts";
+import { inspectModule, type ModuleFacts } from "./wasm_module.ts";
+import type { Position } from "./_issues.ts";
 import { parseByteSize } from "./byte_size.ts";
 import { parseDuration } from "./duration.ts";
-import { ConfigError, type ConfigIssue, sortIssues } from "./errors.ts";
+import { ConfigError, type ConfigIssue, type IssueSeverity, sortIssues } from "./errors.ts";
 import {
   checkWasmFile,
   type Mount,
@@ -33,6 +35,7 @@ export interface HttpRequestSpec {
   readonly method: string;
   /** Header name/value pairs, in file order. */
   readonly headers: readonly (readonly [string, string])[];
+  /** Request body as text. */
   readonly body?: string;
   /** Timeout in milliseconds, if set. */
   readonly timeoutMs?: number;
@@ -59,32 +62,44 @@ export interface InstabootSettings {
 
 /** An HTTP health check, from `health_checks[].http`. */
 export interface HealthCheckSpec {
+  /** The request to send. */
   readonly request: HttpRequestSpec;
   /** @default {60000} */
+  /** Time between checks in milliseconds. */
   readonly intervalMs: number;
   /** @default {1} */
+  /** Failed checks before the app counts as unhealthy. */
   readonly unhealthyThreshold: number;
   /** @default {1} */
+  /** Passed checks before it counts as healthy again. */
   readonly healthyThreshold: number;
 }
 
 /** Where the app's settings came from (absolute paths). */
 export interface AppSources {
+  /** The app.yaml. */
   readonly appYaml: string;
+  /** The wasmer.toml, when `package` names a directory. */
   readonly wasmerToml?: string;
+  /** The .wasm module. */
   readonly wasm: string;
 }
 
 /** An app, resolved and validated: everything the host and deploy need. */
 export interface ResolvedApp {
+  /** The app name (`name`). */
   readonly name: string;
+  /** `description`, if set. */
   readonly description?: string;
+  /** `owner`, if set. */
   readonly owner?: string;
   /** Absolute app directory (the one holding app.yaml). */
   readonly appDir: string;
+  /** `domains`: host names routed to the app. */
   readonly domains: readonly string[];
   /** Absolute path of the .wasm module. */
   readonly wasmPath: string;
+  /** How the host serves the app. */
   readonly runner: RunnerKind;
   /** The runner as written (wasmer.toml runner, app.yaml `runner`, or "proxy" by default). */
   readonly runnerUri: string;
@@ -104,12 +119,17 @@ export interface ResolvedApp {
   readonly cwd?: string;
   /** `capabilities.memory.limit` in bytes, if set. */
   readonly memoryLimitBytes?: number;
+  /** `scaling`: `single_concurrency` allows one request at a time per instance. */
   readonly scaling: { readonly mode?: "single_concurrency" };
   /** Instaboot settings, or undefined when `capabilities.instaboot` is absent. */
   readonly instaboot?: InstabootSettings;
+  /** `health_checks`, normalized. */
   readonly healthChecks: readonly HealthCheckSpec[];
+  /** `volumes`, as written. */
   readonly volumes: readonly { readonly name: string; readonly mount: string }[];
+  /** `debug`: detailed error pages. @default {false} */
   readonly debug: boolean;
+  /** Absolute paths of the files the app came from. */
   readonly sources: AppSources;
   /** Warnings from app.yaml and wasmer.toml. */
   readonly warnings: readonly ConfigIssue[];
@@ -121,6 +141,12 @@ export interface ResolvedApp {
 export interface LoadAppOptions {
   /** How file names appear in issues: "relative" to the cwd (default) or "absolute". */
   readonly paths?: "relative" | "absolute";
+  /**
+   * Also compile the module and check it against the app: known import modules, the entry point
+   * the runner calls, and the memory limit. `thaw validate` does; the host skips it because it
+   * compiles the module anyway. @default {false}
+   */
+  readonly inspectModule?: boolean;
 }
 
 /** The outcome of {@linkcode checkApp}: an app, or every problem. */
@@ -171,6 +197,15 @@ export async function checkApp(
     // Reported below when reading the file.
   }
   const file = show(appYamlPath);
+  if (appYamlPath === target && !/\.ya?ml$/i.test(target)) {
+    try {
+      await Deno.stat(target);
+      const message = "is neither an app directory nor an app.yaml file";
+      return fail([{ file, line: 0, column: 0, path: "", message, severity: "error" }], []);
+    } catch {
+      // Missing: reported below.
+    }
+  }
   let text: string;
   try {
     text = await Deno.readTextFile(appYamlPath);
@@ -183,110 +218,34 @@ export async function checkApp(
     return fail([{ file, line: 0, column: 0, path: "", message, severity: "error" }], []);
   }
 
-  let parsed;
-  try {
-    parsed = parseAppYaml(text, { file });
-  } catch (e) {
-    if (e instanceof ConfigError) return fail(e.issues, e.warnings);
-    throw e;
-  }
-  const { config, locate } = parsed;
-  const warnings: ConfigIssue[] = [...parsed.warnings];
+  const analysis = analyzeAppYaml(text, { file });
+  const { locate } = analysis;
+  const warnings: ConfigIssue[] = [...analysis.warnings];
+  const errors: ConfigIssue[] = [...analysis.errors];
   const appDir = resolve(dirname(appYamlPath));
-  const packageIssue = (message: string): ConfigIssue => ({
-    file,
-    ...locate(["package"]),
-    path: "package",
-    message,
-    severity: "error",
-  });
 
-  // Resolve the package: a .wasm file, or a directory with a wasmer.toml.
-  const packagePath = resolve(appDir, config.package);
-  let info: Deno.FileInfo | undefined;
-  try {
-    info = await Deno.stat(packagePath);
-  } catch {
-    const registry = /^[a-z0-9_-]+\/[a-z0-9_.-]+(@[^/]+)?$/i.test(config.package) &&
-      !config.package.endsWith(".wasm");
-    return fail(
-      [packageIssue(
-        registry
-          ? `"${config.package}" looks like a registry package; Thaw has no registry access: ` +
-            "point package at a local .wasm file or a directory with a wasmer.toml"
-          : `"${config.package}" does not exist (looked for ${packagePath})`,
-      )],
-      warnings,
-    );
-  }
-
-  let wasmPath: string;
-  let runner: RunnerKind = config.runner ?? "proxy";
-  let runnerUri: string = config.runner ?? "proxy";
-  let packageDir: string;
-  let wasmerToml: string | undefined;
-  let resolvedExtras: {
-    mounts: readonly Mount[];
-    annotations: Readonly<Record<string, unknown>>;
-    args: readonly string[];
-    env: Readonly<Record<string, string>>;
-    cwd?: string;
-    wcgiDialect?: "wcgi" | "rfc-3875";
-  } = { mounts: [], annotations: {}, args: [], env: {} };
-
-  if (info.isDirectory) {
-    wasmerToml = join(packagePath, "wasmer.toml");
-    const tomlFile = show(join(dirname(appYamlPath), config.package, "wasmer.toml"));
-    let tomlText: string;
-    try {
-      tomlText = await Deno.readTextFile(wasmerToml);
-    } catch {
-      return fail(
-        [packageIssue(
-          `names the directory ${packagePath}, which has no wasmer.toml; ` +
-            "add one or point package at a .wasm file",
-        )],
-        warnings,
-      );
-    }
-    try {
-      const manifest = parseWasmerToml(tomlText, { file: tomlFile });
-      const pkg = await resolveWasmerPackage(manifest, tomlFile);
-      warnings.push(...pkg.warnings);
-      wasmPath = resolve(pkg.wasmPath);
-      packageDir = resolve(pkg.packageDir);
-      if (config.runner !== undefined && config.runner !== pkg.runner) {
-        warnings.push({
-          file,
-          ...locate(["runner"]),
-          path: "runner",
-          message: `overrides the wasmer.toml runner "${pkg.runnerUri}" with "${config.runner}"`,
-          severity: "warning",
-        });
-      } else {
-        runner = pkg.runner;
-        runnerUri = pkg.runnerUri;
-      }
-      resolvedExtras = pkg;
-    } catch (e) {
-      if (e instanceof ConfigError) return fail(e.issues, [...warnings, ...e.warnings]);
-      throw e;
-    }
-  } else {
-    wasmPath = packagePath;
-    packageDir = dirname(packagePath);
-    const problem = await checkWasmFile(packagePath);
-    if (problem !== undefined) return fail([packageIssue(problem)], warnings);
-  }
-  if (runner === "command") {
-    warnings.push({
+  // Check the package even when other fields are wrong, so that one run shows every problem.
+  const raw = analysis.data as Record<string, unknown> | undefined;
+  const packageRef = analysis.config?.package ??
+    (typeof raw?.package === "string" && raw.package !== "" ? raw.package : undefined);
+  let pkg: PackageFacts | undefined;
+  if (packageRef !== undefined) {
+    const found = await resolvePackage(packageRef, {
+      appDir,
+      appYamlDir: dirname(appYamlPath),
       file,
-      ...locate(["runner"]),
-      path: "runner",
-      message: 'is "command": the program runs once and is not served over HTTP',
-      severity: "warning",
+      locate,
+      show,
+      runnerOverride: analysis.config?.runner,
     });
+    errors.push(...found.errors);
+    warnings.push(...found.warnings);
+    pkg = found.pkg;
   }
+  const config = analysis.config;
+  if (errors.length > 0 || config === undefined || pkg === undefined) return fail(errors, warnings);
+  const { wasmPath, runner, runnerUri, packageDir, wasmerToml } = pkg;
+  const resolvedExtras = pkg.extras;
 
   const capabilities = config.capabilities ?? {};
   const limit = capabilities.memory?.limit;
@@ -326,7 +285,193 @@ export async function checkApp(
     warnings: sortIssues(warnings),
     config,
   };
+  if (options.inspectModule) {
+    const problems = await moduleProblems(app, file, locate);
+    if (problems.length > 0) return fail(problems, app.warnings);
+  }
   return { ok: true, app, warnings: app.warnings };
+}
+
+/** Import modules a Thaw instance provides to every guest. */
+const PROVIDED_IMPORTS = ["wasi_snapshot_preview1", "wasix_32v1", "wasix_64v1"];
+/** Extra import modules a runner provides (the Rack runner answers ruby.wasm's js interop). */
+const RUNNER_IMPORTS: Partial<Record<RunnerKind, readonly string[]>> = {
+  rack: ["rb-js-abi-host", "canonical_abi"],
+};
+
+/** Checks the compiled module against the app: imports, entry point, memory limit. */
+async function moduleProblems(
+  app: ResolvedApp,
+  file: string,
+  locate: (path: readonly PropertyKey[]) => Position,
+): Promise<ConfigIssue[]> {
+  const at = (path: readonly string[], message: string): ConfigIssue => ({
+    file,
+    ...locate(path),
+    path: path.join("."),
+    message,
+    severity: "error",
+  });
+  let facts: ModuleFacts;
+  try {
+    facts = await inspectModule(await Deno.readFile(app.wasmPath));
+  } catch (e) {
+    return [
+      at(["package"], `names ${app.wasmPath}, which does not compile: ${(e as Error).message}`),
+    ];
+  }
+  const problems: ConfigIssue[] = [];
+  const provided = [...PROVIDED_IMPORTS, ...(RUNNER_IMPORTS[app.runner] ?? [])];
+  const foreign = facts.importModules.filter((m) => !provided.includes(m));
+  if (foreign.length > 0) {
+    problems.push(at(
+      ["package"],
+      `names a module that imports from ${foreign.map((m) => `"${m}"`).join(", ")}; ` +
+        `the ${app.runner} runner provides only ${provided.join(", ")}`,
+    ));
+  }
+  const hasStart = facts.exports.includes("_start");
+  if (app.runner !== "rack" && !hasStart) {
+    problems.push(at(
+      ["package"],
+      `names a module without a _start export, which the ${app.runner} runner calls; ` +
+        "build it as a command (a program with main), not a reactor",
+    ));
+  } else if (!hasStart && !facts.exports.includes("_initialize")) {
+    problems.push(at(["package"], "names a module that exports neither _start nor _initialize"));
+  }
+  const limit = app.memoryLimitBytes;
+  if (limit !== undefined && facts.initialMemoryBytes !== undefined) {
+    if (facts.initialMemoryBytes > limit) {
+      problems.push(at(
+        ["capabilities", "memory", "limit"],
+        `is below the module's initial memory of ${facts.initialMemoryBytes} bytes; ` +
+          `raise it to at least ${Math.ceil(facts.initialMemoryBytes / 2 ** 20)} MiB`,
+      ));
+    }
+  }
+  return problems;
+}
+
+interface PackageFacts {
+  wasmPath: string;
+  runner: RunnerKind;
+  runnerUri: string;
+  packageDir: string;
+  wasmerToml?: string;
+  extras: {
+    mounts: readonly Mount[];
+    annotations: Readonly<Record<string, unknown>>;
+    args: readonly string[];
+    env: Readonly<Record<string, string>>;
+    cwd?: string;
+    wcgiDialect?: "wcgi" | "rfc-3875";
+  };
+}
+
+interface PackageContext {
+  appDir: string;
+  appYamlDir: string;
+  file: string;
+  locate: (path: readonly PropertyKey[]) => Position;
+  show: (path: string) => string;
+  runnerOverride?: RunnerKind;
+}
+
+/** Resolves app.yaml's `package`: a .wasm file, or a directory with a wasmer.toml. */
+async function resolvePackage(
+  ref: string,
+  ctx: PackageContext,
+): Promise<{ pkg?: PackageFacts; errors: ConfigIssue[]; warnings: ConfigIssue[] }> {
+  const { file, locate, runnerOverride } = ctx;
+  const warnings: ConfigIssue[] = [];
+  const issue = (path: string, message: string, severity: IssueSeverity): ConfigIssue => ({
+    file,
+    ...locate([path]),
+    path,
+    message,
+    severity,
+  });
+  const failWith = (message: string) => ({
+    errors: [issue("package", message, "error")],
+    warnings,
+  });
+
+  const packagePath = resolve(ctx.appDir, ref);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(packagePath);
+  } catch {
+    const registry = /^[a-z0-9_-]+\/[a-z0-9_.-]+(@[^/]+)?$/i.test(ref) && !ref.endsWith(".wasm");
+    return failWith(
+      registry
+        ? `"${ref}" looks like a registry package; Thaw has no registry access: ` +
+          "point package at a local .wasm file or a directory with a wasmer.toml"
+        : `"${ref}" does not exist (looked for ${packagePath})`,
+    );
+  }
+
+  let facts: PackageFacts;
+  if (info.isDirectory) {
+    const wasmerToml = join(packagePath, "wasmer.toml");
+    const tomlFile = ctx.show(join(ctx.appYamlDir, ref, "wasmer.toml"));
+    let tomlText: string;
+    try {
+      tomlText = await Deno.readTextFile(wasmerToml);
+    } catch {
+      return failWith(
+        `names the directory ${packagePath}, which has no wasmer.toml; ` +
+          "add one or point package at a .wasm file",
+      );
+    }
+    try {
+      const resolved = await resolveWasmerPackage(
+        parseWasmerToml(tomlText, { file: tomlFile }),
+        tomlFile,
+      );
+      warnings.push(...resolved.warnings);
+      facts = {
+        wasmPath: resolve(resolved.wasmPath),
+        runner: resolved.runner,
+        runnerUri: resolved.runnerUri,
+        packageDir: resolve(resolved.packageDir),
+        wasmerToml,
+        extras: resolved,
+      };
+      if (runnerOverride !== undefined && runnerOverride !== resolved.runner) {
+        warnings.push(issue(
+          "runner",
+          `overrides the wasmer.toml runner "${resolved.runnerUri}" with "${runnerOverride}"`,
+          "warning",
+        ));
+        facts.runner = runnerOverride;
+        facts.runnerUri = runnerOverride;
+      }
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        return { errors: [...e.issues], warnings: [...warnings, ...e.warnings] };
+      }
+      throw e;
+    }
+  } else {
+    const problem = await checkWasmFile(packagePath);
+    if (problem !== undefined) return failWith(problem);
+    facts = {
+      wasmPath: packagePath,
+      runner: runnerOverride ?? "proxy",
+      runnerUri: runnerOverride ?? "proxy",
+      packageDir: dirname(packagePath),
+      extras: { mounts: [], annotations: {}, args: [], env: {} },
+    };
+  }
+  if (facts.runner === "command") {
+    warnings.push(issue(
+      "runner",
+      'is "command": the program runs once and is not served over HTTP',
+      "warning",
+    ));
+  }
+  return { pkg: facts, errors: [], warnings };
 }
 
 function fail(errors: readonly ConfigIssue[], warnings: readonly ConfigIssue[]): CheckAppResult {

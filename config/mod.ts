@@ -42,11 +42,19 @@ export {
   appJsonSchema,
   type AppYaml,
   AppYamlSchema,
+  HttpHeaderSchema,
+  HttpRequestSchema,
   INSTABOOT_MODES,
   INSTABOOT_TRIGGERS,
   RUNNER_KINDS,
 } from "./app_schema.ts";
-export { parseAppYaml, type ParseAppYamlOptions, type ParsedAppYaml } from "./app_yaml.ts";
+export {
+  analyzeAppYaml,
+  type AppYamlAnalysis,
+  parseAppYaml,
+  type ParseAppYamlOptions,
+  type ParsedAppYaml,
+} from "./app_yaml.ts";
 export {
   checkWasmFile,
   type Mount,
@@ -57,6 +65,7 @@ export {
   RUNNER_ALIASES,
   type RunnerKind,
   type WasmerToml,
+  WasmerTomlSchema,
 } from "./wasmer_toml.ts";
 export {
   type AppSources,
@@ -71,6 +80,7 @@ export {
   type LoadAppOptions,
   type ResolvedApp,
 } from "./load_app.ts";
+export { inspectModule, type ModuleFacts } from "./wasm_module.ts";
 export { BYTE_SIZE_PATTERN, parseByteSize } from "./byte_size.ts";
 export { DURATION_PATTERN, parseDuration } from "./duration.ts";
 export type { Position } from "./_issues.ts";

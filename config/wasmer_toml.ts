@@ -7,7 +7,7 @@
 
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
-import { dirname, isAbsolute, join, normalize, resolve } from "node:path";
+import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { convertIssues, type Position, withoutKeys } from "./_issues.ts";
 import { ConfigError, type ConfigIssue, dottedPath, sortIssues } from "./errors.ts";
 import type { RUNNER_KINDS } from "./app_schema.ts";
@@ -98,8 +98,11 @@ export type WasmerToml = z.output<typeof WasmerTomlSchema>;
 
 /** A wasmer.toml, parsed and validated, with a way to locate its keys. */
 export interface ParsedWasmerToml {
+  /** The validated manifest. */
   readonly manifest: WasmerToml;
+  /** Unknown keys. */
   readonly warnings: readonly ConfigIssue[];
+  /** Locates a path's key in the source (best effort: falls back to its table). */
   readonly locate: (path: readonly PropertyKey[]) => Position;
 }
 
@@ -115,6 +118,7 @@ export interface Mount {
 export interface ResolvedPackage {
   /** Absolute path of the .wasm module. */
   readonly wasmPath: string;
+  /** The kind of runner the command names. */
   readonly runner: RunnerKind;
   /** The runner as written in wasmer.toml, e.g. `https://webc.org/runner/wcgi`. */
   readonly runnerUri: string;
@@ -122,6 +126,7 @@ export interface ResolvedPackage {
   readonly command: string;
   /** The package directory (the one holding wasmer.toml). */
   readonly packageDir: string;
+  /** `[fs]` mappings. */
   readonly mounts: readonly Mount[];
   /** `[command.annotations]` as written, for runner-specific settings. */
   readonly annotations: Readonly<Record<string, unknown>>;
@@ -133,6 +138,7 @@ export interface ResolvedPackage {
   readonly cwd?: string;
   /** `annotations.wcgi.dialect`, if set. */
   readonly wcgiDialect?: "wcgi" | "rfc-3875";
+  /** Warnings about the manifest and the choice of command. */
   readonly warnings: readonly ConfigIssue[];
 }
 
@@ -319,6 +325,14 @@ export async function resolveWasmerPackage(
     try {
       const info = await Deno.stat(hostPath);
       if (!info.isDirectory) note(["fs", guest], `maps to "${host}", which is not a directory`);
+      else if (!isInside(await Deno.realPath(hostPath), await Deno.realPath(dir))) {
+        // A package must not expose host files beyond itself (e.g. "/" or "../..").
+        note(
+          ["fs", guest],
+          `maps to "${host}", outside the package directory ${dir}; ` +
+            "mount only directories inside the package",
+        );
+      }
     } catch {
       note(["fs", guest], `maps to "${host}", which does not exist (looked for ${hostPath})`);
     }
@@ -341,6 +355,9 @@ export async function resolveWasmerPackage(
   }
 
   if (errors.length > 0) throw new ConfigError(sortIssues(errors), sortIssues(warnings));
+  // Wasmer's old command form carries arguments as one string.
+  const v1 = commandIndex >= 0 ? commands[commandIndex].main_args : undefined;
+  const mainArgsV1 = v1 === undefined ? [] : v1.split(/\s+/).filter((a) => a !== "");
   const wasiData = wasi.success ? wasi.data : {};
   const env: Record<string, string> = {};
   for (const pair of wasiData.env ?? []) {
@@ -355,7 +372,7 @@ export async function resolveWasmerPackage(
     packageDir: dir,
     mounts,
     annotations,
-    args: wasiData["main-args"] ?? [],
+    args: wasiData["main-args"] ?? mainArgsV1,
     env,
     ...(wasiData.cwd !== undefined ? { cwd: wasiData.cwd } : {}),
     ...(wcgi.success && wcgi.data.dialect ? { wcgiDialect: wcgi.data.dialect } : {}),
@@ -387,6 +404,11 @@ export async function checkWasmFile(path: string): Promise<string | undefined> {
   } finally {
     file?.close();
   }
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 /** smol-toml builds null-prototype objects; callers get plain ones. */

@@ -205,3 +205,27 @@ export function decodePayload(kind: KnownKind, payload: Uint8Array): JournalReco
   }
   return out as unknown as JournalRecord;
 }
+
+/**
+ * Decodes what a payload prefix holds, for listings: byte fields become `{ length }` and fields
+ * past the prefix are left out. No checksum is involved; never use the result to restore.
+ */
+export function summarizePayload(kind: KnownKind, prefix: Uint8Array): Record<string, unknown> {
+  const r = new ByteReader(prefix);
+  const out: Record<string, unknown> = { kind };
+  try {
+    for (const [name, type] of RECORD_SCHEMAS[kind].fields) {
+      if (type === "bytes") {
+        const n = r.u32(name);
+        out[name] = { length: n };
+        if (n > r.remaining) break;
+        r.bytes(n, name);
+      } else {
+        out[name] = readField(r, kind, name, type);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof PayloadProblem)) throw e;
+  }
+  return out;
+}

@@ -75,21 +75,38 @@ function dropDeadFds(records: readonly JournalRecord[], drop: Uint8Array): void 
   }
 }
 
-/** Marks fs.write records whose bytes a later write to the same path overwrites. */
+/**
+ * Marks fs.write records whose bytes later writes to the same path overwrite or a later
+ * truncation cuts off, and writes and truncations of a path that a later unlink removes (when the
+ * journal makes no hard links, so the file has no other name).
+ */
 function dropOverwrittenWrites(records: readonly JournalRecord[], drop: Uint8Array): void {
+  const linkFree = !records.some((r) => r.kind === "fs.link");
   // Walk backwards; per path, the ranges later writes cover. A namespace change anywhere, or a
   // set_times on the path, ends the window (the path may then name another file).
   let covered = new Map<string, [number, number][]>();
+  let doomed = new Set<string>();
   for (let i = records.length - 1; i >= 0; i--) {
     const r = records[i];
     if (FS_NAMESPACE.has(r.kind)) {
       covered = new Map();
+      doomed = new Set();
+      if (r.kind === "fs.unlink" && linkFree) doomed.add(r.path);
     } else if (r.kind === "fs.set_times") {
+      // Kept even when doomed: if the path is a directory, the unlink does nothing.
       covered.delete(r.path);
+    } else if (r.kind === "fs.truncate") {
+      if (doomed.has(r.path)) {
+        drop[i] = 1;
+      } else {
+        // Bytes at or past a truncation no longer depend on earlier writes.
+        const ranges = covered.get(r.path) ?? [];
+        covered.set(r.path, addRange(ranges, r.size, Number.MAX_SAFE_INTEGER));
+      }
     } else if (r.kind === "fs.write") {
       const ranges = covered.get(r.path);
       const start = r.offset, end = r.offset + r.data.length;
-      if (ranges !== undefined && isCovered(ranges, start, end)) {
+      if (doomed.has(r.path) || (ranges !== undefined && isCovered(ranges, start, end))) {
         drop[i] = 1;
       } else if (r.data.length > 0) {
         covered.set(r.path, addRange(ranges ?? [], start, end));

@@ -16,10 +16,21 @@ import {
   type ReadOptions,
   splitAtLastSnapshot,
 } from "./decode.ts";
+import { summarizePayload } from "./_payload.ts";
 import { encodeHeader, encodeRecord } from "./encode.ts";
 import { JournalError } from "./errors.ts";
 import { FRAME_HEAD_SIZE, HEADER_SIZE } from "./format.ts";
 import type { JournalRecord } from "./records.ts";
+
+/** A record with its byte fields reduced to their lengths, as listings show it. */
+export type RecordSummary = JournalRecord extends infer R ? R extends JournalRecord ? {
+      readonly [K in keyof R]: R[K] extends Uint8Array ? { readonly length: number } : R[K];
+    }
+  : never
+  : never;
+
+/** Payloads up to this size are read whole (and checksummed) by {@link JournalFile.summarize}. */
+export const SUMMARY_PREFIX_BYTES = 64 * 1024;
 
 /** Buffered bytes past which the writer writes out (without syncing) before a snapshot marker. */
 const WRITE_BEHIND_BYTES = 4 << 20;
@@ -69,6 +80,38 @@ export class JournalWriter {
     const file = await Deno.open(path, { write: true, create: true, truncate: true });
     const w = new JournalWriter(file);
     w.#queue(encodeHeader());
+    return w;
+  }
+
+  /**
+   * Opens `path` to append more records, creating it when absent. A torn tail (a frame cut short
+   * by a crash, or damaged) is cut off first, so the new records follow the last intact one.
+   *
+   * @throws {JournalError} when the file exists but its header is damaged.
+   */
+  static async resume(path: string | URL): Promise<JournalWriter> {
+    let end = 0;
+    try {
+      const existing = await JournalFile.open(path);
+      end = HEADER_SIZE;
+      try {
+        for await (const head of existing.frames({ verify: true })) {
+          end = head.offset + head.frameLength;
+        }
+      } catch (e) {
+        if (!(e instanceof JournalError)) throw e;
+      } finally {
+        existing.close();
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (end === 0) return await JournalWriter.create(path);
+    const file = await Deno.open(path, { write: true });
+    await file.truncate(end);
+    await file.seek(end, Deno.SeekMode.Start);
+    const w = new JournalWriter(file);
+    w.#written = end;
     return w;
   }
 
@@ -220,6 +263,28 @@ export class JournalFile {
    */
   async readRecord(head: FrameHead): Promise<JournalRecord> {
     return decodeFrame(head, await readFullAt(this.#file, head.offset, head.frameLength));
+  }
+
+  /**
+   * Describes one frame's record for a listing without reading a large payload: payloads up to
+   * 64 KiB are read and checksummed as {@link readRecord} does; larger ones are summarized from
+   * their first 64 KiB, unchecked (byte fields give only their length). Use `verifyJournal` to
+   * check everything.
+   *
+   * @throws {JournalError} when a small record's checksum or payload is bad.
+   */
+  async summarize(head: FrameHead): Promise<RecordSummary> {
+    if (head.payloadLength <= SUMMARY_PREFIX_BYTES) return await this.readRecord(head);
+    if (head.kind === "unknown") {
+      const { tag, version, payloadLength } = head;
+      return { kind: "unknown", tag, version, payload: { length: payloadLength } };
+    }
+    const prefix = await readFullAt(
+      this.#file,
+      head.offset + FRAME_HEAD_SIZE,
+      SUMMARY_PREFIX_BYTES,
+    );
+    return summarizePayload(head.kind, prefix) as unknown as RecordSummary;
   }
 
   /**

@@ -107,6 +107,33 @@ function lz4Literals(bytes: Uint8Array): Uint8Array {
   return r;
 }
 
+/** Largest output per input byte a codec can produce (zstd RLE blocks, lz4 runs of 255). */
+const MAX_EXPANSION: Readonly<Record<MemoryCodec, number>> = {
+  none: 1,
+  zero: Infinity,
+  zstd: 1 << 16,
+  lz4: 256,
+};
+
+/**
+ * Checks that a run's declared length is possible for its compressed size, before anything is
+ * allocated for it: a corrupt length cannot make a reader allocate without bound.
+ *
+ * @throws {MemoryRunError} when it is not.
+ */
+export function checkRunLength(run: MemoryRunRecord): void {
+  const max = run.codec === "zero" ? Infinity : MAX_EXPANSION[run.codec] * run.data.length + 1024;
+  if (run.codec === "none" ? run.byteLength !== run.data.length : run.byteLength > max) {
+    throw new MemoryRunError(
+      run.offset,
+      `${run.data.length} ${run.codec} bytes cannot decode to the ${run.byteLength} bytes declared`,
+    );
+  }
+  if (run.codec === "zero" && run.data.length !== 0) {
+    throw new MemoryRunError(run.offset, "zero run carries data");
+  }
+}
+
 /**
  * Decompresses a run into `target` at `target[run.offset - base]`. Never writes outside
  * `target`.
@@ -114,6 +141,7 @@ function lz4Literals(bytes: Uint8Array): Uint8Array {
  * @throws {MemoryRunError} when the run does not fit or does not decode to `run.byteLength`.
  */
 export function decompressRunInto(run: MemoryRunRecord, target: Uint8Array, base = 0): void {
+  checkRunLength(run);
   const at = run.offset - base;
   if (at < 0 || at + run.byteLength > target.length) {
     throw new MemoryRunError(

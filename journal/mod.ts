@@ -58,6 +58,8 @@ export {
   JournalFile,
   JournalWriter,
   readJournalFile,
+  type RecordSummary,
+  SUMMARY_PREFIX_BYTES,
   writeJournalFile,
 } from "./file.ts";
 export {

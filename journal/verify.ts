@@ -6,7 +6,7 @@
 
 import { JournalError, type JournalErrorCode } from "./errors.ts";
 import { JournalFile } from "./file.ts";
-import { decompressRunInto, MemoryRunError, WASM_PAGE_SIZE } from "./memory.ts";
+import { checkRunLength, decompressRunInto, MemoryRunError, WASM_PAGE_SIZE } from "./memory.ts";
 import type { JournalRecord } from "./records.ts";
 
 /** Longest memory run `verifyJournal` will decode to check it (larger ones are reported). */
@@ -106,8 +106,10 @@ export async function verifyJournal(path: string | URL): Promise<VerifyReport> {
             bad("bad-record", `Memory run of ${record.byteLength} bytes exceeds 1 GiB; split it`);
             break;
           }
-          if (scratch.length < record.byteLength) scratch = new Uint8Array(record.byteLength);
           try {
+            checkRunLength(record);
+            if (record.codec === "zero") break;
+            if (scratch.length < record.byteLength) scratch = new Uint8Array(record.byteLength);
             decompressRunInto(record, scratch, record.offset);
           } catch (e) {
             if (!(e instanceof MemoryRunError)) throw e;

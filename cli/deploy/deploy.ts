@@ -3,7 +3,7 @@
  * @module
  */
 
-import { relative, resolve } from "node:path";
+import { basename, relative, resolve } from "node:path";
 import type { ResolvedApp } from "../../config/mod.ts";
 import { compactRecords, encodeJournal } from "../../journal/mod.ts";
 import {
@@ -13,6 +13,7 @@ import {
   CaptureError,
   configHash,
   configIdentityOf,
+  moduleIdentity,
   prepareModule,
   PrepareError,
   sha256Hex,
@@ -150,7 +151,7 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
   const cfgHash = await configHash(configIdentityOf(app));
   let captured;
   try {
-    captured = await captureApp(app, prepared, {
+    captured = await captureApp({ ...app, argv0: basename(app.wasmPath) }, prepared, {
       configHash: cfgHash,
       onBooted: (ms) => emit({ type: "booted", ms }),
       onRequest: (r) => emit({ type: "request", ...r }),
@@ -177,22 +178,26 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
   for (const w of captured.warnings) emit({ type: "warning", message: w });
 
   // Write into a staging directory, then swap it in: a failed deploy leaves no half bundle.
+  // The bundle is the app directory with the module replaced by the prepared one.
   const out = resolve(options.out);
   const staging = `${out}.tmp-${crypto.randomUUID()}`;
-  await Deno.mkdir(`${staging}/app`, { recursive: true });
+  await Deno.mkdir(staging, { recursive: true });
   const files: { path: string; sha256: string; size: number }[] = [];
   const outRel = relative(appDir, out);
   const skip = (p: string) =>
-    p === ".thaw-cache" || p === "out" || (!outRel.startsWith("..") && p === outRel) ||
-    p.startsWith(".staging-") || p.endsWith(".journal");
+    p === ".thaw-cache" || p === "out" || p === rel || p === "manifest.json" ||
+    (!outRel.startsWith("..") && (p === outRel || p.startsWith(`${outRel}.`))) ||
+    p.endsWith(".journal");
   for (const p of await listFiles(appDir, skip)) {
     const bytes = await Deno.readFile(`${appDir}/${p}`);
     const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
-    if (dir) await Deno.mkdir(`${staging}/app/${dir}`, { recursive: true });
-    await Deno.writeFile(`${staging}/app/${p}`, bytes);
+    if (dir) await Deno.mkdir(`${staging}/${dir}`, { recursive: true });
+    await Deno.writeFile(`${staging}/${p}`, bytes);
     files.push({ path: p, sha256: await sha256Hex(bytes), size: bytes.length });
   }
-  await Deno.writeFile(`${staging}/module.wasm`, prepared.bytes);
+  const relDir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+  if (relDir) await Deno.mkdir(`${staging}/${relDir}`, { recursive: true });
+  await Deno.writeFile(`${staging}/${rel}`, prepared.bytes);
   await Deno.writeFile(`${staging}/snapshot.journal`, journalBytes);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
@@ -201,7 +206,7 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
     createdAt: new Date().toISOString(),
     thawVersion: THAW_VERSION,
     module: {
-      file: "module.wasm",
+      file: rel,
       sha256: prepared.hash,
       size: prepared.outputSize,
       inputSha256: prepared.info.inputHash,
@@ -218,11 +223,11 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
       rawSize: rawBytes.length,
     },
     configHash: cfgHash,
-    appDir: "app",
+    moduleIdentity: (await moduleIdentity(prepared.bytes))!,
     files,
     timings,
     bootFacts: captured.bootFacts,
-    warmup: captured.warmup,
+    warmup: captured.warmup.map(({ method, path, status, ms }) => ({ method, path, status, ms })),
   };
   await Deno.writeTextFile(`${staging}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
   const old = `${out}.old-${crypto.randomUUID()}`;

@@ -106,6 +106,14 @@ static const char *find_crlfcrlf(const char *buf, size_t len) {
   return NULL;
 }
 
+// Finds the next CRLF in [from, limit); the buffer may hold NUL bytes, so no strstr.
+static const char *find_crlf(const char *from, const char *limit) {
+  for (const char *p = from; p + 1 < limit; p++) {
+    if (p[0] == '\r' && p[1] == '\n') return p;
+  }
+  return NULL;
+}
+
 static int header_has_token(const char *value, size_t len, const char *token) {
   size_t tlen = strlen(token);
   for (size_t i = 0; i + tlen <= len; i++) {
@@ -129,7 +137,7 @@ static int serve_buffered(struct conn *c) {
 
     // Request line: METHOD SP TARGET SP HTTP/1.x
     char method[16], target[2048], version[16];
-    const char *line_end = strstr(c->buf, "\r\n");
+    const char *line_end = find_crlf(c->buf, end + 2); // found: end is a CRLF
     size_t line_len = (size_t)(line_end - c->buf);
     char line[2100];
     if (line_len >= sizeof line) {
@@ -151,7 +159,7 @@ static int serve_buffered(struct conn *c) {
     // Headers, one per line, until the blank line.
     const char *p = line_end + 2;
     while (p < end + 2) {
-      const char *eol = strstr(p, "\r\n");
+      const char *eol = find_crlf(p, end + 2);
       const char *colon = memchr(p, ':', (size_t)(eol - p));
       if (colon == NULL) {
         reject(c, 400, "Bad Request", "malformed header line\n");

@@ -254,8 +254,18 @@ static void process_input(conn_t *c) {
       break;
     }
     size_t head_len = (size_t)(hdr_end - c->in.data);
-    char method[16], target[2048], version[16];
-    if (sscanf(c->in.data, "%15s %2047s %15s", method, target, version) != 3 ||
+    /* Parse the request line alone, NUL-terminated (the buffer itself is not). */
+    char line[2100], method[16], target[2048], version[16], extra[2];
+    const char *eol = memchr(c->in.data, '\n', head_len);
+    size_t line_len = (size_t)(eol - c->in.data);
+    if (line_len > 0 && c->in.data[line_len - 1] == '\r') line_len--;
+    if (line_len >= sizeof line) {
+      respond_text(c, 400, "request line too long\n", 0);
+      break;
+    }
+    memcpy(line, c->in.data, line_len);
+    line[line_len] = 0;
+    if (sscanf(line, "%15s %2047s %15s %1s", method, target, version, extra) != 3 ||
         strncmp(version, "HTTP/1.", 7)) {
       respond_text(c, 400, "bad request line\n", 0);
       break;
@@ -385,9 +395,26 @@ static void on_readable(conn_t *c) {
   if (flush(c) < 0) close_conn(c);
 }
 
+/* The first inherited listening socket at fd >= 3 (--tcplisten puts it after preopened dirs). */
+static int find_inherited_listener(wasix_fd_t *out) {
+  for (wasix_fd_t fd = 3; fd < 64; fd++) {
+    uint8_t listening = 0;
+    if (wasix_sock_get_opt_flag(fd, WASIX_SOCKOPT_LISTENING, &listening) == 0 && listening) {
+      *out = fd;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 static wasix_fd_t open_listener(void) {
   const char *listen_fds = getenv("LISTEN_FDS");
-  if (listen_fds && atoi(listen_fds) >= 1) return 3;
+  wasix_fd_t inherited;
+  if (listen_fds && atoi(listen_fds) >= 1) {
+    if (find_inherited_listener(&inherited)) return inherited;
+    fprintf(stderr, "LISTEN_FDS is set but no listening socket was passed in\n");
+    exit(1);
+  }
   const char *port_env = getenv("PORT");
   int port = port_env ? atoi(port_env) : 8080;
   wasix_fd_t fd;
@@ -438,7 +465,12 @@ int main(void) {
         for (;;) {
           wasix_fd_t cfd;
           wasix_addr_port_t peer;
-          if (wasix_sock_accept_v2(listener, WASIX_FDFLAGS_NONBLOCK, &cfd, &peer) != 0) break;
+          int ae = wasix_sock_accept_v2(listener, WASIX_FDFLAGS_NONBLOCK, &cfd, &peer);
+          if (ae == WASIX_EAGAIN) break;
+          if (ae != 0) {
+            printf("wasix-http-server: the listening socket is gone (errno %d); exiting\n", ae);
+            return 0;
+          }
           conn_t *c = NULL;
           for (int k = 0; k < MAX_CONNS; k++) {
             if (!conns[k].used) {

@@ -20,6 +20,7 @@ import {
   BundleError,
   type BundleManifest,
   checkBundleFiles,
+  moduleIdentity,
   safeRelativePath,
 } from "../snapshot/mod.ts";
 
@@ -97,8 +98,12 @@ export function createAdminHandler(options: AdminOptions): (req: Request) => Pro
       if (manifest.name !== name) {
         throw new BundleError(`The bundle is for app "${manifest.name}", uploaded as "${name}"`);
       }
+      const identity = await moduleIdentity(files.get(manifest.module.file)!);
+      if (identity === null || identity !== manifest.moduleIdentity) {
+        throw new BundleError(`${manifest.module.file} is not the prepared module of this bundle`);
+      }
       const verdict = acceptJournal(files.get(manifest.journal.file)!, {
-        moduleHash: manifest.module.sha256,
+        moduleHash: identity,
         configHash: manifest.configHash,
       });
       if (!verdict.ok) throw new BundleError(`${manifest.journal.file}: ${verdict.message}`);

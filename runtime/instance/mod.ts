@@ -25,3 +25,22 @@ export type {
   InstanceSpec,
   WorkerToHost,
 } from "./worker.ts";
+
+// Instantiate and run a module with WASI/WASIX imports (tests/CLI engineer).
+export {
+  asTrap,
+  checkImports,
+  compileModule,
+  type DirMapping,
+  GuestTrapError,
+  instantiate,
+  InstantiateError,
+  type InstantiateOptions,
+  InvalidModuleError,
+  loadModule,
+  ModuleNotFoundError,
+  ModuleShapeError,
+  runModule,
+  type ThawInstance,
+  UnknownImportError,
+} from "./instantiate.ts";

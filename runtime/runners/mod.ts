@@ -5,6 +5,8 @@
  * - `proxy`: the guest is an HTTP/1.1 server on a virtual port; requests go over kept-alive
  *   virtual connections ({@linkcode createProxyRunner}).
  * - `wcgi`: RFC 3875 CGI, one fresh instance per request ({@linkcode createWcgiRunner}).
+ * - `rack`: a Ruby Rack app on ruby.wasm, booted or restored from its journal
+ *   ({@linkcode createRackRunner}; the Worker boot function is at {@linkcode RACK_BOOT_URL}).
  *
  * @example
  * ```ts
@@ -38,3 +40,19 @@ export {
   parseCgiResponse,
   type WcgiRunnerOptions,
 } from "./wcgi.ts";
+export {
+  createRackRunner,
+  decodeRubyJournal,
+  loadRubyProgram,
+  MemoryPool,
+  prepareRubyModule,
+  RACK_BOOT_URL,
+  type RackApp,
+  type RackRunner,
+  type RackSnapshot,
+  readRackApp,
+  RubyInstance,
+  rubyProgramFromModule,
+  snapshotRackApp,
+  type WarmupRequest,
+} from "./rack.ts";

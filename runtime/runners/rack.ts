@@ -38,13 +38,13 @@ export {
   APP_MOUNT,
   type InstanceOptions,
   loadRubyProgram,
-  prepareRubyModule,
-  rubyProgramFromModule,
   type MemoryImage,
   newMemory,
+  prepareRubyModule,
   type RackApp,
   RubyInstance,
   type RubyProgram,
+  rubyProgramFromModule,
   type StartPhases,
 } from "./ruby/instance.ts";
 export {
@@ -56,14 +56,20 @@ export {
 } from "./ruby/wasm_module.ts";
 export {
   appHash,
-  decodeRubyJournal,
   type DecodeOptions,
-  encodeRubyJournal,
+  decodeRubyJournal,
   type EncodeOptions,
+  encodeRubyJournal,
   moduleHash,
   RubyJournalError,
 } from "./ruby/journal.ts";
 export { MemoryPool, type PoolOptions, type PoolStats } from "./ruby/memory_pool.ts";
+
+/**
+ * URL of the instance Worker boot function for rack apps (the Worker's `bootUrl`): it
+ * restores from `spec.journalPath` when set, else boots; the app is the spec's `/app` mount.
+ */
+export const RACK_BOOT_URL: string = new URL("./ruby/boot.ts", import.meta.url).href;
 
 /** Path of ruby.wasm (with its stdlib) in the pinned npm package. */
 export const RUBY_WASM_PATH = new URL(
@@ -145,6 +151,10 @@ export function encodeRackRequest(request: Request, body: Uint8Array): Uint8Arra
     url.protocol.slice(0, -1),
   ];
   for (const [name, value] of request.headers) fields.push(name, value);
+  // fetch computes Content-Length instead of listing it; Rack apps expect CONTENT_LENGTH.
+  if (body.length > 0 && !request.headers.has("content-length")) {
+    fields.push("content-length", String(body.length));
+  }
   const meta: number[] = [];
   fields.forEach((f, i) => {
     if (i > 0) meta.push(0);

@@ -53,7 +53,7 @@ export interface RejectedJournal {
 
 /** What the journal must match. */
 export interface AcceptOptions {
-  /** SHA-256 (hex) of the prepared module that will be instantiated. */
+  /** Identity of the prepared module that will be instantiated (`moduleIdentity`). */
   readonly moduleHash: string;
   /** SHA-256 (hex) of the app's config ({@link configHash}). */
   readonly configHash: string;
@@ -130,13 +130,15 @@ export function acceptJournal(
   return { ok: true, records: committed, identity: first, snapshot };
 }
 
-/** The config fields a snapshot depends on; change any and old journals no longer apply. */
+/**
+ * The config fields a snapshot depends on; change any and old journals no longer apply. They are
+ * the ones an instance Worker is given (its `InstanceSpec`), so the Worker can check them itself.
+ */
 export interface ConfigIdentity {
   readonly runner: string;
   readonly env: Readonly<Record<string, string>>;
   readonly args: readonly string[];
   readonly mounts: readonly { readonly guest: string }[];
-  readonly instaboot?: unknown;
 }
 
 function canonical(value: unknown): unknown {
@@ -163,8 +165,17 @@ export async function configHash(config: ConfigIdentity): Promise<string> {
     env: config.env,
     args: config.args,
     mounts: config.mounts.map((m) => m.guest),
-    instaboot: config.instaboot ?? null,
   };
   const bytes = new TextEncoder().encode(JSON.stringify(canonical(picked)));
   return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+}
+
+/** Picks the {@link ConfigIdentity} fields of a resolved app (config's `ResolvedApp`). */
+export function configIdentityOf(app: ConfigIdentity): ConfigIdentity {
+  return {
+    runner: app.runner,
+    env: app.env,
+    args: app.args,
+    mounts: app.mounts.map((m) => ({ guest: m.guest })),
+  };
 }

@@ -14,13 +14,10 @@
  * @module
  */
 
+import { UNWIND } from "../wasi/mod.ts";
 import type { PrepareInfo } from "./prepare.ts";
 
-/**
- * Returned by a syscall (or by its promise) to ask for an asyncify unwind. Syscalls get it from the
- * runtime; this is the same value (see runtime/wasi).
- */
-export const UNWIND: unique symbol = Symbol.for("thaw.unwind");
+export { UNWIND };
 
 /** Where the saved frames start in the asyncify buffer memory. */
 const DATA_START = 8;

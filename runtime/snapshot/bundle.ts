@@ -1,13 +1,14 @@
 /**
- * Deploy bundles: a directory with `manifest.json`, the prepared module, one journal, and the app
- * directory (app.yaml, wasmer.toml, package files) under `app/`.
+ * Deploy bundles: a copy of the app directory (app.yaml, wasmer.toml, package files) in which the
+ * package's module is replaced by the prepared one, plus the journal and `manifest.json`. A bundle
+ * is therefore also a plain app directory: a host that knows nothing of instaboot cold-boots it.
  *
  * ```
  * bundle/
- *   manifest.json      hashes, sizes, timings, boot facts (BundleManifest)
- *   module.wasm        the prepared module (exported globals, asyncify)
- *   snapshot.journal   the compacted journal
- *   app/               a copy of the app directory; app/app.yaml is the config
+ *   app.yaml, wasmer.toml, public/...   the app, as written
+ *   server.wasm                          the prepared module (exported globals, asyncify)
+ *   snapshot.journal                     the compacted journal
+ *   manifest.json                        hashes, sizes, timings, boot facts (BundleManifest)
  * ```
  * @module
  */
@@ -48,9 +49,9 @@ export interface BundleManifest {
   };
   /** SHA-256 of the config fields the snapshot depends on. */
   readonly configHash: string;
-  /** The app directory inside the bundle. */
-  readonly appDir: string;
-  /** Every other file of the bundle (relative paths under appDir) with its SHA-256. */
+  /** The module identity the journal was captured with (see `moduleIdentity`). */
+  readonly moduleIdentity: string;
+  /** Every other file of the bundle (relative paths) with its SHA-256. */
   readonly files: readonly { readonly path: string; readonly sha256: string; readonly size: number }[];
   /** Milliseconds per deploy phase. */
   readonly timings: Readonly<Record<string, number>>;
@@ -106,7 +107,7 @@ export function parseManifest(text: string): BundleManifest {
   need(typeof m.journal?.file === "string" && safeRelativePath(m.journal.file), "bad journal.file");
   need(typeof m.journal?.sha256 === "string", "journal.sha256 missing");
   need(typeof m.configHash === "string", "configHash missing");
-  need(typeof m.appDir === "string" && safeRelativePath(m.appDir), "bad appDir");
+  need(typeof m.moduleIdentity === "string", "moduleIdentity missing");
   need(Array.isArray(m.files), "files must be a list");
   for (const f of m.files) {
     need(
@@ -140,14 +141,9 @@ export async function checkBundleFiles(
   };
   const module = await expectFile(m.module.file, m.module.sha256);
   await expectFile(m.journal.file, m.journal.sha256);
-  for (const f of m.files) await expectFile(`${m.appDir}/${f.path}`, f.sha256);
-  if (!files.has(`${m.appDir}/app.yaml`)) throw new BundleError(`The bundle lacks ${m.appDir}/app.yaml`);
-  const known = new Set([
-    "manifest.json",
-    m.module.file,
-    m.journal.file,
-    ...m.files.map((f) => `${m.appDir}/${f.path}`),
-  ]);
+  for (const f of m.files) await expectFile(f.path, f.sha256);
+  if (!files.has("app.yaml")) throw new BundleError("The bundle lacks app.yaml");
+  const known = new Set(["manifest.json", m.module.file, m.journal.file, ...m.files.map((f) => f.path)]);
   for (const path of files.keys()) {
     if (!known.has(path)) throw new BundleError(`${path} is not listed in manifest.json`);
   }

@@ -121,11 +121,17 @@ export function instanceImageOf(records: readonly JournalRecord[]): InstanceImag
 
 /**
  * Grows `memory` to the image's size and writes the image's pages into it. The memory must be
- * all zero (a fresh instance of the restore variant, or a blank memory).
+ * all zero (a fresh instance of the restore variant, or a blank memory), unless `clear` is set:
+ * then what instantiation put there (data segments) is zeroed first.
  *
  * @throws {ImageMismatchError} when the memory is larger than the image or a run lies outside it.
  */
-export function applyMemoryImage(memory: WebAssembly.Memory, image: InstanceImage): void {
+export function applyMemoryImage(
+  memory: WebAssembly.Memory,
+  image: InstanceImage,
+  options: { readonly clear?: boolean } = {},
+): void {
+  if (options.clear) new Uint8Array(memory.buffer).fill(0);
   const have = memory.buffer.byteLength / WASM_PAGE;
   if (have > image.pages) {
     throw new ImageMismatchError(

@@ -30,6 +30,7 @@ export {
   type PrepareInfo,
   prepareModule,
   type PrepareOptions,
+  moduleIdentity,
   readPrepareInfo,
   RESTORE_MEMORY_IMPORT,
   restoreVariant,
@@ -62,6 +63,7 @@ export {
   type AcceptOptions,
   type ConfigIdentity,
   configHash,
+  configIdentityOf,
   REJECT_REASONS,
   type RejectedJournal,
   type RejectReason,
@@ -76,3 +78,46 @@ export {
   readBundleFiles,
   safeRelativePath,
 } from "./bundle.ts";
+export {
+  type AsyncBlockHook,
+  Guest,
+  type GuestConfig,
+  type GuestOptions,
+  type RunOutcome,
+} from "./guest.ts";
+export { applyOsState, captureOsState, type OsCapture, OsStateError } from "./os_state.ts";
+export {
+  type CaptureApp,
+  captureApp,
+  CaptureError,
+  type CaptureOptions,
+  type CaptureResult,
+  checkExpect,
+  guestConnection,
+  type RequestReport,
+  THAW_VERSION,
+  type WarmupRequest,
+  warmupRequest,
+} from "./capture.ts";
+export {
+  AFTER_RESTORE_EXPORT,
+  bootInstance,
+  createWcgiRestoreRunner,
+  type Restored,
+  restoreInstance,
+  type RestoreSource,
+  restoreSourceOf,
+} from "./restore.ts";
+export {
+  boot,
+  type BootDecision,
+  bootOrRestore,
+  type BootOrRestoreOptions,
+  guestConfigOf,
+} from "./boot.ts";
+
+/**
+ * URL of the module whose `boot` export is the instance Worker's boot function for instaboot
+ * (pass it as the pool's `bootUrl`).
+ */
+export const SNAPSHOT_BOOT_URL: string = new URL("./boot.ts", import.meta.url).href;

@@ -330,6 +330,33 @@ export function readPrepareInfo(module: WebAssembly.Module | Uint8Array): Prepar
   }
 }
 
+/**
+ * The identity of a prepared module: SHA-256 (hex) of its `thaw.prepare` section, which names the
+ * input module's hash and everything preparation did. Journals record it, and it can be computed
+ * from a compiled module (a Worker has no bytes), and it survives rewrites that leave the code
+ * alone (the host's memory-limit rewrite). Null for an unprepared module.
+ *
+ * @example
+ * ```ts
+ * const id = await moduleIdentity(await WebAssembly.compile(bytes));
+ * ```
+ */
+export async function moduleIdentity(
+  module: WebAssembly.Module | Uint8Array,
+): Promise<string | null> {
+  let mod: WebAssembly.Module;
+  try {
+    mod = module instanceof WebAssembly.Module
+      ? module
+      : new WebAssembly.Module(module as Uint8Array<ArrayBuffer>);
+  } catch {
+    return null;
+  }
+  const sections = WebAssembly.Module.customSections(mod, PREPARE_SECTION);
+  if (sections.length !== 1) return null;
+  return await sha256Hex(new Uint8Array(sections[0]));
+}
+
 /** Options of {@link restoreVariant}. */
 export interface RestoreVariantOptions {
   /**

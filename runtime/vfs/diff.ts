@@ -23,7 +23,12 @@ export type FsChange =
   | { readonly op: "rmdir"; readonly path: string }
   | { readonly op: "unlink"; readonly path: string }
   /** Writes bytes at an offset, creating the file when missing. */
-  | { readonly op: "write"; readonly path: string; readonly offset: number; readonly data: Uint8Array }
+  | {
+    readonly op: "write";
+    readonly path: string;
+    readonly offset: number;
+    readonly data: Uint8Array;
+  }
   | { readonly op: "truncate"; readonly path: string; readonly size: number }
   | { readonly op: "symlink"; readonly path: string; readonly target: string }
   /** Adds `path` as a hard link to the existing `existing`. */
@@ -123,7 +128,6 @@ function fileChanges(
   }
   seen.set(file, p);
   if (here && file instanceof OverlayFile) {
-    const base = file.lower.stat();
     if (file.copied) {
       const now = file.data;
       const old = readLower(file);
@@ -132,7 +136,9 @@ function fileChanges(
         if (!sameRange(now, old, off, end)) {
           // Merge consecutive changed blocks into one write.
           let stop = end;
-          while (stop < now.length && !sameRange(now, old, stop, Math.min(stop + block, now.length))) {
+          while (
+            stop < now.length && !sameRange(now, old, stop, Math.min(stop + block, now.length))
+          ) {
             stop = Math.min(stop + block, now.length);
           }
           out.push({ op: "write", path: p, offset: off, data: now.slice(off, stop) });
@@ -142,7 +148,7 @@ function fileChanges(
       if (now.length !== old.length) out.push({ op: "truncate", path: p, size: now.length });
     }
     const st = file.stat();
-    if (file.copied || st.mtim !== base.mtim || st.atim !== base.atim) {
+    if (file.copied || st.mtim !== file.baseMtim || st.atim !== file.baseAtim) {
       out.push({ op: "times", path: p, atim: st.atim, mtim: st.mtim });
     }
     return;

@@ -115,7 +115,10 @@ export function mapHostError(e: unknown, path: string): unknown {
     return new FsError(known[code] ?? "IO", `${(e as Error).message}`);
   }
   if (e instanceof Deno.errors.NotCapable) {
-    return new FsError("ACCES", `Deno lacks permission for ${path}: run with --allow-read/--allow-write`);
+    return new FsError(
+      "ACCES",
+      `Deno lacks permission for ${path}: run with --allow-read/--allow-write`,
+    );
   }
   return e;
 }
@@ -162,7 +165,9 @@ abstract class HostNode {
 
   setTimes(atim: bigint | null, mtim: bigint | null): void {
     this.ctx.writable(this.path);
-    if (this.kind === "symlink") fail("NOTSUP", `Cannot set the times of a host symlink: ${this.path}`);
+    if (this.kind === "symlink") {
+      fail("NOTSUP", `Cannot set the times of a host symlink: ${this.path}`);
+    }
     const f = verifiedOpen(this.ctx, this.path, false, this.kind === "dir");
     try {
       const st = f.statSync();
@@ -353,6 +358,10 @@ class HostDir extends HostNode implements DirNode {
   }
 
   symlink(name: string, target: string): void {
+    // The vfs never follows absolute targets, but other host programs would: keep them out.
+    if (target.startsWith("/")) {
+      fail("PERM", `Symlinks with absolute targets are not allowed in host mounts: ${target}`);
+    }
     this.#mutate(name, (p) => Deno.symlinkSync(target, p));
   }
 

@@ -63,7 +63,9 @@ export class MemFs implements FileSystem {
     const slash = clean.lastIndexOf("/");
     const parent = slash < 0 ? this.root : mkdirp(this.root, clean.slice(0, slash));
     const name = clean.slice(slash + 1);
-    if (!(parent instanceof MemDir)) fail("NOTSUP", `Cannot mount inside a non-memory directory: ${path}`);
+    if (!(parent instanceof MemDir)) {
+      fail("NOTSUP", `Cannot mount inside a non-memory directory: ${path}`);
+    }
     parent.add(name, dir);
   }
 

@@ -24,6 +24,9 @@ export class OverlayFile extends MemFile {
   /** The path (from the overlay root) this file had in the lower layer. */
   readonly origin: string;
   readonly lower: FileNode;
+  /** The lower file's access and modification times when the overlay first saw it. */
+  readonly baseAtim: bigint;
+  readonly baseMtim: bigint;
   #io: FileIo | null = null;
   #copied = false;
 
@@ -32,6 +35,8 @@ export class OverlayFile extends MemFile {
     this.lower = lower;
     this.origin = origin;
     const st = lower.stat();
+    this.baseAtim = st.atim;
+    this.baseMtim = st.mtim;
     this.setTimes(st.atim, st.mtim);
   }
 

@@ -43,7 +43,10 @@ export interface Resolved {
 export function resolve(start: DirNode, path: string, follow: boolean): Resolved {
   if (path.length === 0) fail("NOENT", "Empty path");
   if (path.charCodeAt(0) === 47) {
-    fail("NOTCAPABLE", `Absolute paths are not allowed here: ${path}; use a path relative to a preopened directory`);
+    fail(
+      "NOTCAPABLE",
+      `Absolute paths are not allowed here: ${path}; use a path relative to a preopened directory`,
+    );
   }
   if (path.includes("\0")) fail("INVAL", "Path contains a NUL byte");
   // Fast path: a single plain name.
@@ -112,7 +115,10 @@ function expand(target: string, parts: string[], i: number, path: string, links:
   if (links > MAX_SYMLINKS) fail("LOOP", `Too many levels of symbolic links: ${path}`);
   if (target.length === 0) fail("NOENT", `Empty symlink target in ${path}`);
   if (target.charCodeAt(0) === 47) {
-    fail("NOTCAPABLE", `Symlink with an absolute target escapes its directory: ${path} -> ${target}`);
+    fail(
+      "NOTCAPABLE",
+      `Symlink with an absolute target escapes its directory: ${path} -> ${target}`,
+    );
   }
   if (target.includes("\0")) fail("INVAL", "Symlink target contains a NUL byte");
   const rest = parts.slice(i);

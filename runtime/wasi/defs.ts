@@ -89,15 +89,83 @@ export const ERRNO_NOTCAPABLE = 76;
 
 /** Names of every errno, indexed by value (`ERRNO_NAMES[44] === "NOENT"`). */
 export const ERRNO_NAMES: readonly string[] = Object.freeze([
-  "SUCCESS", "2BIG", "ACCES", "ADDRINUSE", "ADDRNOTAVAIL", "AFNOSUPPORT", "AGAIN", "ALREADY",
-  "BADF", "BADMSG", "BUSY", "CANCELED", "CHILD", "CONNABORTED", "CONNREFUSED", "CONNRESET",
-  "DEADLK", "DESTADDRREQ", "DOM", "DQUOT", "EXIST", "FAULT", "FBIG", "HOSTUNREACH", "IDRM",
-  "ILSEQ", "INPROGRESS", "INTR", "INVAL", "IO", "ISCONN", "ISDIR", "LOOP", "MFILE", "MLINK",
-  "MSGSIZE", "MULTIHOP", "NAMETOOLONG", "NETDOWN", "NETRESET", "NETUNREACH", "NFILE", "NOBUFS",
-  "NODEV", "NOENT", "NOEXEC", "NOLCK", "NOLINK", "NOMEM", "NOMSG", "NOPROTOOPT", "NOSPC", "NOSYS",
-  "NOTCONN", "NOTDIR", "NOTEMPTY", "NOTRECOVERABLE", "NOTSOCK", "NOTSUP", "NOTTY", "NXIO",
-  "OVERFLOW", "OWNERDEAD", "PERM", "PIPE", "PROTO", "PROTONOSUPPORT", "PROTOTYPE", "RANGE", "ROFS",
-  "SPIPE", "SRCH", "STALE", "TIMEDOUT", "TXTBSY", "XDEV", "NOTCAPABLE",
+  "SUCCESS",
+  "2BIG",
+  "ACCES",
+  "ADDRINUSE",
+  "ADDRNOTAVAIL",
+  "AFNOSUPPORT",
+  "AGAIN",
+  "ALREADY",
+  "BADF",
+  "BADMSG",
+  "BUSY",
+  "CANCELED",
+  "CHILD",
+  "CONNABORTED",
+  "CONNREFUSED",
+  "CONNRESET",
+  "DEADLK",
+  "DESTADDRREQ",
+  "DOM",
+  "DQUOT",
+  "EXIST",
+  "FAULT",
+  "FBIG",
+  "HOSTUNREACH",
+  "IDRM",
+  "ILSEQ",
+  "INPROGRESS",
+  "INTR",
+  "INVAL",
+  "IO",
+  "ISCONN",
+  "ISDIR",
+  "LOOP",
+  "MFILE",
+  "MLINK",
+  "MSGSIZE",
+  "MULTIHOP",
+  "NAMETOOLONG",
+  "NETDOWN",
+  "NETRESET",
+  "NETUNREACH",
+  "NFILE",
+  "NOBUFS",
+  "NODEV",
+  "NOENT",
+  "NOEXEC",
+  "NOLCK",
+  "NOLINK",
+  "NOMEM",
+  "NOMSG",
+  "NOPROTOOPT",
+  "NOSPC",
+  "NOSYS",
+  "NOTCONN",
+  "NOTDIR",
+  "NOTEMPTY",
+  "NOTRECOVERABLE",
+  "NOTSOCK",
+  "NOTSUP",
+  "NOTTY",
+  "NXIO",
+  "OVERFLOW",
+  "OWNERDEAD",
+  "PERM",
+  "PIPE",
+  "PROTO",
+  "PROTONOSUPPORT",
+  "PROTOTYPE",
+  "RANGE",
+  "ROFS",
+  "SPIPE",
+  "SRCH",
+  "STALE",
+  "TIMEDOUT",
+  "TXTBSY",
+  "XDEV",
+  "NOTCAPABLE",
 ]); // deno-fmt-ignore
 
 // ---- rights (u64 bit flags; all fit below 2^30 so they are handled as numbers) ---------------
@@ -142,8 +210,12 @@ export const RIGHTS_FILE = RIGHTS_FD_DATASYNC | RIGHTS_FD_READ | RIGHTS_FD_SEEK 
   RIGHTS_FD_ADVISE | RIGHTS_FD_ALLOCATE | RIGHTS_FD_FILESTAT_GET | RIGHTS_FD_FILESTAT_SET_SIZE |
   RIGHTS_FD_FILESTAT_SET_TIMES | RIGHTS_POLL_FD_READWRITE;
 
-/** Rights that make sense on a directory (as base rights). */
-export const RIGHTS_DIR = RIGHTS_FD_FDSTAT_SET_FLAGS | RIGHTS_FD_SYNC | RIGHTS_FD_ADVISE |
+/**
+ * Rights that make sense on a directory (as base rights). `fd_read` is included so that reading
+ * a directory answers EISDIR, as POSIX does, rather than EBADF.
+ */
+export const RIGHTS_DIR = RIGHTS_FD_READ | RIGHTS_FD_FDSTAT_SET_FLAGS | RIGHTS_FD_SYNC |
+  RIGHTS_FD_ADVISE |
   RIGHTS_PATH_CREATE_DIRECTORY | RIGHTS_PATH_CREATE_FILE | RIGHTS_PATH_LINK_SOURCE |
   RIGHTS_PATH_LINK_TARGET | RIGHTS_PATH_OPEN | RIGHTS_FD_READDIR | RIGHTS_PATH_READLINK |
   RIGHTS_PATH_RENAME_SOURCE | RIGHTS_PATH_RENAME_TARGET | RIGHTS_PATH_FILESTAT_GET |

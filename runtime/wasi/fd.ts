@@ -82,7 +82,9 @@ export function timesFromFlags(
   ) {
     throw new WasiError(`Invalid fst_flags 0x${flags.toString(16)}`, ERRNO_INVAL);
   }
-  const now = (flags & (FSTFLAGS_ATIM_NOW | FSTFLAGS_MTIM_NOW)) ? BigInt(proc.clock.realtime()) : 0n;
+  const now = (flags & (FSTFLAGS_ATIM_NOW | FSTFLAGS_MTIM_NOW))
+    ? BigInt(proc.clock.realtime())
+    : 0n;
   return [
     flags & FSTFLAGS_ATIM_NOW ? now : flags & FSTFLAGS_ATIM ? BigInt.asUintN(64, atim) : null,
     flags & FSTFLAGS_MTIM_NOW ? now : flags & FSTFLAGS_MTIM ? BigInt.asUintN(64, mtim) : null,

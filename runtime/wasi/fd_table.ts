@@ -6,7 +6,14 @@
  * @module
  */
 
-import { ERRNO_BADF, ERRNO_MFILE, ERRNO_NOTCAPABLE, ERRNO_NOTDIR, RIGHTS_FD_READ, RIGHTS_FD_WRITE } from "./defs.ts";
+import {
+  ERRNO_BADF,
+  ERRNO_MFILE,
+  ERRNO_NOTCAPABLE,
+  ERRNO_NOTDIR,
+  RIGHTS_FD_READ,
+  RIGHTS_FD_WRITE,
+} from "./defs.ts";
 import { WasiError } from "./errors.ts";
 import type { Handle } from "./handle.ts";
 
@@ -19,6 +26,8 @@ export interface FdEntry {
   fdflags: number;
   /** The preopened directory's guest path, for preopens only. */
   preopenPath?: string;
+  /** WASIX `fdflagsext` bits (CLOEXEC); preview1 ignores them. */
+  fdflagsext?: number;
 }
 
 /** The highest fd number handed out, plus one. */
@@ -56,7 +65,10 @@ export class FdTable {
     if ((e.rightsBase & rights) !== rights) {
       const missing = rights & ~e.rightsBase;
       if ((missing & (RIGHTS_FD_READ | RIGHTS_FD_WRITE)) !== 0) {
-        throw new WasiError(`fd ${fd} is not open for ${missing & RIGHTS_FD_READ ? "reading" : "writing"}`, ERRNO_BADF);
+        throw new WasiError(
+          `fd ${fd} is not open for ${missing & RIGHTS_FD_READ ? "reading" : "writing"}`,
+          ERRNO_BADF,
+        );
       }
       throw new WasiError(`fd ${fd} lacks the rights 0x${missing.toString(16)}`, ERRNO_NOTCAPABLE);
     }
@@ -70,13 +82,16 @@ export class FdTable {
     return e.handle;
   }
 
-  /** Inserts at the lowest free fd (as POSIX does) and retains the handle; returns the fd. */
-  insert(entry: FdEntry): number {
-    let fd = this.#free;
+  /**
+   * Inserts at the lowest free fd that is at least `minFd` (as POSIX does) and retains the
+   * handle; returns the fd.
+   */
+  insert(entry: FdEntry, minFd = 0): number {
+    let fd = Math.max(this.#free, minFd);
     while (fd < this.#slots.length && this.#slots[fd] !== undefined) fd++;
     if (fd >= MAX_FDS) throw new WasiError("Too many open files", ERRNO_MFILE);
     this.#slots[fd] = entry;
-    this.#free = fd + 1;
+    if (minFd <= this.#free) this.#free = fd + 1;
     entry.handle.retain();
     return fd;
   }

@@ -19,7 +19,13 @@ import {
   WHENCE_SET,
 } from "./defs.ts";
 import { WasiError } from "./errors.ts";
-import { Handle, type HandleDescription, type HandleDirent, type HandleStat, isDirError } from "./handle.ts";
+import {
+  Handle,
+  type HandleDescription,
+  type HandleDirent,
+  type HandleStat,
+  isDirError,
+} from "./handle.ts";
 
 const encoder = new TextEncoder();
 
@@ -209,6 +215,14 @@ export class DirHandle extends Handle {
 
   override pwrite(): number {
     throw new WasiError("Cannot write to a directory", ERRNO_BADF);
+  }
+
+  override seek(): number {
+    throw new WasiError("Cannot seek a directory (use fd_readdir cookies)", ERRNO_BADF);
+  }
+
+  override tell(): number {
+    throw new WasiError("Cannot seek a directory (use fd_readdir cookies)", ERRNO_BADF);
   }
 
   override stat(): HandleStat {

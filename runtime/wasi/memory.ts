@@ -29,8 +29,8 @@ const EMPTY = new ArrayBuffer(0);
 export class GuestMemory {
   #memory: WebAssembly.Memory | null = null;
   #buffer: ArrayBufferLike = EMPTY;
-  #view = new DataView(EMPTY);
-  #u8 = new Uint8Array(EMPTY);
+  #view: DataView<ArrayBufferLike> = new DataView(EMPTY);
+  #u8: Uint8Array<ArrayBufferLike> = new Uint8Array(EMPTY);
 
   constructor(memory?: WebAssembly.Memory) {
     if (memory) this.bind(memory);
@@ -64,21 +64,21 @@ export class GuestMemory {
    *
    * @throws {WasiError} EFAULT when the range is out of bounds.
    */
-  view(ptr: number, len: number): DataView {
+  view(ptr: number, len: number): DataView<ArrayBufferLike> {
     this.#sync();
     if ((ptr >>> 0) + (len >>> 0) > this.#buffer.byteLength) fault(ptr, len);
     return this.#view;
   }
 
   /** Like {@link view}, but returns a Uint8Array of the whole memory. */
-  u8(ptr: number, len: number): Uint8Array {
+  u8(ptr: number, len: number): Uint8Array<ArrayBufferLike> {
     this.#sync();
     if ((ptr >>> 0) + (len >>> 0) > this.#buffer.byteLength) fault(ptr, len);
     return this.#u8;
   }
 
   /** A view (not a copy) of `len` bytes at `ptr`, valid until the guest runs again. */
-  bytes(ptr: number, len: number): Uint8Array {
+  bytes(ptr: number, len: number): Uint8Array<ArrayBufferLike> {
     ptr >>>= 0;
     len >>>= 0;
     return this.u8(ptr, len).subarray(ptr, ptr + len);

@@ -19,10 +19,10 @@ import { bytesInput, CallbackOutput, DenoInput, DenoOutput, NullHandle } from ".
  * Returned by a syscall (instead of an errno or a Promise) when the snapshot hook asked to unwind.
  * The asyncify wrapper of `runtime/snapshot` recognizes it; it must never reach the guest.
  */
-export const UNWIND: unique symbol = Symbol("thaw.unwind");
+export const UNWIND: unique symbol = Symbol.for("thaw.unwind");
 
 /** What a syscall returns: an errno, a Promise of one (it blocks), or {@link UNWIND}. */
-export type SyscallResult = number | Promise<number> | typeof UNWIND;
+export type SyscallResult = number | Promise<number | typeof UNWIND> | typeof UNWIND;
 
 /** The snapshot hook's answer. */
 export type BlockDecision = "block" | "unwind";
@@ -135,11 +135,10 @@ function pack(strings: readonly string[]): PackedStrings {
  * ```
  */
 export class Process {
-  readonly args: readonly string[];
-  /** `KEY=value` strings. */
-  readonly env: readonly string[];
-  readonly packedArgs: PackedStrings;
-  readonly packedEnv: PackedStrings;
+  #args: readonly string[] = [];
+  #env: readonly string[] = [];
+  #packedArgs!: PackedStrings;
+  #packedEnv!: PackedStrings;
   readonly fds = new FdTable();
   readonly mem = new GuestMemory();
   readonly fs: FileSystem;
@@ -154,13 +153,13 @@ export class Process {
   /** The instance once started or initialized. */
   instance: WebAssembly.Instance | null = null;
   /** Installed by the snapshot capturer; see {@link beforeBlock}. */
-  blockHook: ((point: BlockPoint) => BlockDecision) | null = null;
+  blockHook: ((point: BlockPoint) => BlockDecision | Promise<BlockDecision>) | null = null;
+  /** The working directory (guest path) for WASIX `getcwd`/`chdir`. */
+  cwd = "/";
 
   constructor(options: ProcessOptions = {}) {
-    this.args = [...(options.args ?? ["main"])];
-    this.env = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
-    this.packedArgs = pack(this.args);
-    this.packedEnv = pack(this.env);
+    this.setArgs(options.args ?? ["main"]);
+    this.setEnv(options.env ?? {});
     this.fs = options.fs ?? new MemFs();
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
@@ -176,6 +175,40 @@ export class Process {
     this.fds.insert(stdio(stdoutHandle(options.stderr ?? "null", "stderr")));
     const preopens = options.preopens ?? (options.fs ? [{ guestPath: "/" }] : []);
     for (const p of preopens) this.preopen(p);
+  }
+
+  /** argv, including argv[0]. */
+  get args(): readonly string[] {
+    return this.#args;
+  }
+
+  /** The environment as `KEY=value` strings. */
+  get env(): readonly string[] {
+    return this.#env;
+  }
+
+  /** args as `args_get` writes them. */
+  get packedArgs(): PackedStrings {
+    return this.#packedArgs;
+  }
+
+  /** env as `environ_get` writes them. */
+  get packedEnv(): PackedStrings {
+    return this.#packedEnv;
+  }
+
+  /** Replaces argv (for example after a snapshot restore). */
+  setArgs(args: readonly string[]): void {
+    this.#args = [...args];
+    this.#packedArgs = pack(this.#args);
+  }
+
+  /** Replaces the environment (for example per WCGI request after a restore). */
+  setEnv(env: Readonly<Record<string, string>> | readonly string[]): void {
+    this.#env = Array.isArray(env)
+      ? [...env as readonly string[]]
+      : Object.entries(env as Record<string, string>).map(([k, v]) => `${k}=${v}`);
+    this.#packedEnv = pack(this.#env);
   }
 
   /** Adds a preopened directory at the next free fd; returns the fd. */
@@ -199,7 +232,9 @@ export class Process {
   #lookupDir(path: string): DirNode {
     const clean = stripSlash(path);
     const node = clean === "" ? this.fs.root : lookupPath(this.fs.root, clean, true);
-    if (node.kind !== "dir") throw new Error(`Preopen ${path} is not a directory in the file system`);
+    if (node.kind !== "dir") {
+      throw new Error(`Preopen ${path} is not a directory in the file system`);
+    }
     return node;
   }
 
@@ -207,27 +242,38 @@ export class Process {
    * Asked by every syscall right before it actually blocks. The default answers "block"; the
    * snapshot capturer sets {@link blockHook} (or a subclass overrides this) to answer "unwind".
    */
-  beforeBlock(point: BlockPoint): BlockDecision {
+  beforeBlock(point: BlockPoint): BlockDecision | Promise<BlockDecision> {
     return this.blockHook === null ? "block" : this.blockHook(point);
   }
 
   /**
    * Blocks a syscall: asks {@link beforeBlock}, then waits for `wait` and runs `retry`. Returns
-   * {@link UNWIND} when the hook said so. Used by syscall tables (also runtime/wasix).
+   * {@link UNWIND} (or a Promise of it, when the hook answered with a Promise) when the hook said
+   * "unwind"; nothing has been consumed or written then. Used by syscall tables (also
+   * runtime/wasix).
    */
   block(
     point: BlockPoint,
     wait: () => Promise<unknown>,
     retry: () => SyscallResult,
   ): SyscallResult {
-    if (this.beforeBlock(point) === "unwind") return UNWIND;
+    const decision = this.beforeBlock(point);
+    if (decision === "unwind") return UNWIND;
+    if (decision instanceof Promise) {
+      this.#requireJspi(point);
+      return decision.then((d) => d === "unwind" ? UNWIND : wait().then(retry));
+    }
+    this.#requireJspi(point);
+    return wait().then(retry);
+  }
+
+  #requireJspi(point: BlockPoint): void {
     if (!this.jspi) {
       throw new Error(
         `${point.syscall} would block (${point.reason}), but this process was created with ` +
           `jspi: false; create it with jspi: true and call exports through WebAssembly.promising`,
       );
     }
-    return wait().then(retry) as Promise<number>;
   }
 
   /** Binds the instance's exported memory (called by {@link start} and {@link initialize}). */
@@ -236,7 +282,7 @@ export class Process {
     const memory = instance.exports.memory;
     if (memory instanceof WebAssembly.Memory) this.mem.bind(memory);
     else if (this.mem.memory === null) {
-      throw new Error("The module exports no memory named \"memory\"; bind one with proc.mem.bind()");
+      throw new Error('The module exports no memory named "memory"; bind one with proc.mem.bind()');
     }
   }
 

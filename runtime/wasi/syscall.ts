@@ -49,7 +49,18 @@ function asyncErrno(e: unknown): number {
 /** Wraps one syscall so that errors become errnos (see the module docs). */
 export function wrapSyscall(fn: Syscall): Syscall {
   // Fixed parameters: no rest-array allocation on hot paths. preview1 has at most 9 params.
-  return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown, g?: unknown, h?: unknown, i?: unknown, j?: unknown) => {
+  return (
+    a?: unknown,
+    b?: unknown,
+    c?: unknown,
+    d?: unknown,
+    e?: unknown,
+    f?: unknown,
+    g?: unknown,
+    h?: unknown,
+    i?: unknown,
+    j?: unknown,
+  ) => {
     try {
       const r = fn(a, b, c, d, e, f, g, h, i, j);
       if (typeof r === "number" || typeof r === "symbol") return r;
@@ -70,7 +81,7 @@ function traced(name: string, fn: Syscall, trace: TraceFn): Syscall {
     else {
       trace(name, args, "blocked");
       return r.then((n) => {
-        trace(name, args, n);
+        trace(name, args, typeof n === "number" ? n : "blocked");
         return n;
       });
     }
@@ -84,6 +95,13 @@ export interface BuildImportsOptions {
   jspi?: boolean;
   /** Trace every call. */
   trace?: TraceFn;
+  /**
+   * Wraps each blocking-capable function (already error-wrapped) before it goes into
+   * `WebAssembly.Suspending`; runtime/snapshot passes its asyncify controller's `wrap`.
+   */
+  wrapBlocking?: (name: string, fn: Syscall) => Syscall;
+  /** The module name, passed to `wrapBlocking` as `"module.name"`. @default "" */
+  moduleName?: string;
 }
 
 /**
@@ -101,8 +119,14 @@ export function buildImports(
   for (const [name, fn] of Object.entries(table)) {
     let w = wrapSyscall(fn);
     if (options.trace) w = traced(name, w, options.trace);
-    // deno-lint-ignore no-explicit-any
-    out[name] = jspi && blocking.has(name) ? new (WebAssembly as any).Suspending(w) : w;
+    if (blocking.has(name)) {
+      if (options.wrapBlocking) {
+        w = options.wrapBlocking(options.moduleName ? `${options.moduleName}.${name}` : name, w);
+      }
+      // deno-lint-ignore no-explicit-any
+      if (jspi) w = new (WebAssembly as any).Suspending(w);
+    }
+    out[name] = w;
   }
   return out;
 }

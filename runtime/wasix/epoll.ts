@@ -27,8 +27,8 @@ import {
   EPOLL_CTL_DEL,
   EPOLL_CTL_MOD,
   EPOLL_EVENT_SIZE,
-  type EpollEvent,
   EPOLLERR,
+  type EpollEvent,
   EPOLLHUP,
   EPOLLIN,
   EPOLLONESHOT,
@@ -38,6 +38,9 @@ import {
   writeEpollEvent,
 } from "./defs.ts";
 import { SocketHandle } from "./socket_handle.ts";
+
+/** Consecutive non-waiting `epoll_wait` calls after which the guest yields once. */
+const YIELD_EVERY = 256;
 
 interface Interest {
   fd: number;
@@ -73,6 +76,24 @@ export class EpollHandle extends Handle {
     return RIGHTS_FD_READ;
   }
 
+  #immediate = 0;
+  #cursor = 0;
+
+  /**
+   * Counts a call that returned without waiting; true every {@link YIELD_EVERY} such calls in a
+   * row, when the caller should yield to the event loop once.
+   */
+  busy(): boolean {
+    if (++this.#immediate < YIELD_EVERY) return false;
+    this.#immediate = 0;
+    return true;
+  }
+
+  /** Records that a call waited (the guest is not spinning). */
+  waited(): void {
+    this.#immediate = 0;
+  }
+
   /** `EPOLL_CTL_ADD` / `MOD` / `DEL`. */
   control(op: number, fd: number, handle: Handle, event: EpollEvent | null): void {
     if (handle === this) fail(ERRNO_INVAL, "An epoll instance cannot watch itself");
@@ -99,8 +120,11 @@ export class EpollHandle extends Handle {
    */
   collect(max: number, alive: (fd: number, h: Handle) => boolean): EpollEvent[] {
     const out: EpollEvent[] = [];
-    for (const it of this.#interests.values()) {
-      if (out.length >= max) break;
+    const all = [...this.#interests.values()];
+    // Start after the last fd reported, so that a small maxevents cannot starve later fds.
+    const start = all.length === 0 ? 0 : this.#cursor % all.length;
+    for (let k = 0; k < all.length && out.length < max; k++) {
+      const it = all[(start + k) % all.length];
       if (!alive(it.fd, it.handle)) {
         this.#interests.delete(it.fd);
         continue;
@@ -110,6 +134,7 @@ export class EpollHandle extends Handle {
       if (ready === 0) continue;
       out.push({ ...it.event, events: ready });
       if (it.event.events & EPOLLONESHOT) it.disarmed = true;
+      this.#cursor = start + k + 1;
     }
     return out;
   }
@@ -128,7 +153,9 @@ export class EpollHandle extends Handle {
 
   override pollReadable(): boolean {
     for (const it of this.#interests.values()) {
-      if (!it.disarmed && (readiness(it.handle) & (it.event.events | EPOLLHUP | EPOLLERR))) return true;
+      if (!it.disarmed && (readiness(it.handle) & (it.event.events | EPOLLHUP | EPOLLERR))) {
+        return true;
+      }
     }
     return false;
   }
@@ -175,7 +202,12 @@ export function epollSyscalls(proc: Process): SyscallTable {
   return {
     epoll_create(roFd: number) {
       proc.mem.view(roFd, 4);
-      const fd = proc.fds.insert({ handle: new EpollHandle(), rightsBase: RIGHTS_FD_READ, rightsInheriting: 0, fdflags: 0 });
+      const fd = proc.fds.insert({
+        handle: new EpollHandle(),
+        rightsBase: RIGHTS_FD_READ,
+        rightsInheriting: 0,
+        fdflags: 0,
+      });
       proc.mem.setU32(roFd, fd);
       return 0;
     },
@@ -189,12 +221,20 @@ export function epollSyscalls(proc: Process): SyscallTable {
         const view = proc.mem.view(eventPtr, EPOLL_EVENT_SIZE);
         event = readEpollEvent(view, eventPtr >>> 0);
       }
-      if (entry.preopenPath !== undefined) fail(ERRNO_PERM, "Directories cannot be watched by epoll");
+      if (entry.preopenPath !== undefined) {
+        fail(ERRNO_PERM, "Directories cannot be watched by epoll");
+      }
       ep.control(op, fd, entry.handle, event);
       return 0;
     },
 
-    epoll_wait(epfd: number, eventsPtr: number, maxEvents: number, timeout: bigint, roN: number): SyscallResult {
+    epoll_wait(
+      epfd: number,
+      eventsPtr: number,
+      maxEvents: number,
+      timeout: bigint,
+      roN: number,
+    ): SyscallResult {
       const ep = epollOf(epfd);
       maxEvents >>>= 0;
       if (maxEvents === 0) fail(ERRNO_INVAL, "epoll_wait needs maxevents > 0");
@@ -206,12 +246,24 @@ export function epollSyscalls(proc: Process): SyscallTable {
 
       const attempt = (): SyscallResult => {
         const ready = ep.collect(maxEvents, alive);
+        if (ready.length > 0 && ep.busy()) {
+          // The guest keeps finding events without ever waiting: let Deno's event loop run once,
+          // so that a guest spinning on a ready fd cannot starve the host.
+          return proc.block(
+            { syscall: "epoll_wait", reason: "poll", fd: epfd },
+            () => sleep(0),
+            attempt,
+          );
+        }
         if (ready.length > 0 || performance.now() >= deadline) {
           const view = proc.mem.view(eventsPtr, maxEvents * EPOLL_EVENT_SIZE);
-          ready.forEach((e, i) => writeEpollEvent(view, (eventsPtr >>> 0) + i * EPOLL_EVENT_SIZE, e));
+          ready.forEach((e, i) =>
+            writeEpollEvent(view, (eventsPtr >>> 0) + i * EPOLL_EVENT_SIZE, e)
+          );
           proc.mem.setU32(roN, ready.length);
           return 0;
         }
+        ep.waited();
         return proc.block({ syscall: "epoll_wait", reason: "poll", fd: epfd }, () => {
           const ctl = new AbortController();
           const waits = [ep.changed(ctl.signal)];

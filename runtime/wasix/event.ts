@@ -109,10 +109,20 @@ export class EventHandle extends Handle {
 export function eventSyscalls(proc: Process): SyscallTable {
   return {
     fd_event(initial: bigint, flags: number, roFd: number) {
-      if ((flags & ~EVENTFDFLAGS_SEMAPHORE) !== 0) fail(ERRNO_INVAL, `Unknown fd_event flags ${flags}`);
+      if ((flags & ~EVENTFDFLAGS_SEMAPHORE) !== 0) {
+        fail(ERRNO_INVAL, `Unknown fd_event flags ${flags}`);
+      }
       proc.mem.view(roFd, 4);
-      const handle = new EventHandle(BigInt.asUintN(64, BigInt(initial)), (flags & EVENTFDFLAGS_SEMAPHORE) !== 0);
-      const fd = proc.fds.insert({ handle, rightsBase: RIGHTS_STREAM, rightsInheriting: 0, fdflags: 0 });
+      const handle = new EventHandle(
+        BigInt.asUintN(64, BigInt(initial)),
+        (flags & EVENTFDFLAGS_SEMAPHORE) !== 0,
+      );
+      const fd = proc.fds.insert({
+        handle,
+        rightsBase: RIGHTS_STREAM,
+        rightsInheriting: 0,
+        fdflags: 0,
+      });
       proc.mem.setU32(roFd, fd);
       return 0;
     },

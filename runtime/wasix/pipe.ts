@@ -108,7 +108,12 @@ export function pipeSyscalls(proc: Process): SyscallTable {
       proc.mem.view(roFd1, 4);
       proc.mem.view(roFd2, 4);
       const [a, b] = PipeHandle.pair();
-      const entry = (handle: Handle) => ({ handle, rightsBase: RIGHTS_STREAM, rightsInheriting: 0, fdflags: 0 });
+      const entry = (handle: Handle) => ({
+        handle,
+        rightsBase: RIGHTS_STREAM,
+        rightsInheriting: 0,
+        fdflags: 0,
+      });
       const fd1 = proc.fds.insert(entry(a));
       const fd2 = proc.fds.insert(entry(b));
       proc.mem.setU32(roFd1, fd1);

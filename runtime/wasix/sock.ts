@@ -16,8 +16,8 @@ import {
   ERRNO_NOTSOCK,
   ERRNO_NOTSUP,
   ERRNO_PROTONOSUPPORT,
-  FDFLAGS_NONBLOCK,
   type FdEntry,
+  FDFLAGS_NONBLOCK,
   IOVEC_SIZE,
   type Process,
   RIFLAGS_RECV_PEEK,
@@ -53,7 +53,14 @@ import {
 import { type SocketFamily, SocketHandle } from "./socket_handle.ts";
 
 /** Imports of this family that may suspend the guest. */
-export const SOCK_BLOCKING = ["sock_accept", "sock_accept_v2", "sock_recv", "sock_recv_from", "sock_send", "sock_send_to"];
+export const SOCK_BLOCKING = [
+  "sock_accept",
+  "sock_accept_v2",
+  "sock_recv",
+  "sock_recv_from",
+  "sock_send",
+  "sock_send_to",
+];
 
 /** The socket behind `fd`: EBADF when closed, ENOTSOCK when it is not a socket. */
 export function socketOf(proc: Process, fd: number): { sock: SocketHandle; entry: FdEntry } {
@@ -106,7 +113,6 @@ export function iovecs(proc: Process, ptr: number, len: number): Uint8Array[] {
 }
 
 function gather(bufs: Uint8Array[]): Uint8Array {
-  if (bufs.length === 1) return bufs[0];
   const total = bufs.reduce((n, b) => n + b.byteLength, 0);
   const out = new Uint8Array(total);
   let off = 0;
@@ -118,7 +124,13 @@ function gather(bufs: Uint8Array[]): Uint8Array {
 }
 
 /** Receives into the iovecs at `iovPtr`: one attempt, EAGAIN when nothing is there. */
-function recvOnce(proc: Process, sock: SocketHandle, iovPtr: number, iovLen: number, flags: number): number {
+function recvOnce(
+  proc: Process,
+  sock: SocketHandle,
+  iovPtr: number,
+  iovLen: number,
+  flags: number,
+): number {
   const bufs = iovecs(proc, iovPtr, iovLen);
   const total = bufs.reduce((n, b) => n + b.byteLength, 0);
   if ((flags & RIFLAGS_RECV_WAITALL) !== 0 && !(flags & RIFLAGS_RECV_PEEK)) {
@@ -157,12 +169,19 @@ function recvOnce(proc: Process, sock: SocketHandle, iovPtr: number, iovLen: num
   return n;
 }
 
-function recvCall(proc: Process, fd: number, iov: number, iovLen: number, flags: number, onDone: (n: number) => void) {
+function recvCall(
+  proc: Process,
+  fd: number,
+  iov: number,
+  iovLen: number,
+  flags: number,
+  onDone: (n: number) => void,
+) {
   const { sock, entry } = socketOf(proc, fd);
   return blocking(proc, { syscall: "sock_recv", reason: "read", fd }, {
     nonblock: (entry.fdflags & FDFLAGS_NONBLOCK) !== 0,
     wait: () => sock.waitReadable(),
-    timeoutNs: sock.getTime(SOCK_OPTION_RECV_TIMEOUT),
+    timeoutNs: sock.getOptTime(SOCK_OPTION_RECV_TIMEOUT),
   }, () => {
     const n = recvOnce(proc, sock, iov, iovLen, flags);
     onDone(n);
@@ -176,22 +195,30 @@ function sendCall(proc: Process, fd: number, iov: number, iovLen: number, roLen:
   return blocking(proc, { syscall: "sock_send", reason: "poll", fd }, {
     nonblock: (entry.fdflags & FDFLAGS_NONBLOCK) !== 0,
     wait: () => sock.waitWritable(),
-    timeoutNs: sock.getTime(SOCK_OPTION_SEND_TIMEOUT),
+    timeoutNs: sock.getOptTime(SOCK_OPTION_SEND_TIMEOUT),
   }, () => {
-    const n = sock.send(gather(iovecs(proc, iov, iovLen)));
+    const bufs = iovecs(proc, iov, iovLen);
+    // One iovec is a view of guest memory and must be copied; a gathered buffer is ours already.
+    const n = bufs.length === 1 ? sock.send(bufs[0]) : sock.send(gather(bufs), true);
     proc.mem.setU32(roLen, n);
     return 0;
   });
 }
 
-function acceptCall(proc: Process, fd: number, fdflags: number, roFd: number, roAddr: number | null) {
+function acceptCall(
+  proc: Process,
+  fd: number,
+  fdflags: number,
+  roFd: number,
+  roAddr: number | null,
+) {
   const { sock, entry } = socketOf(proc, fd);
   proc.mem.view(roFd, 4);
   if (roAddr !== null) proc.mem.view(roAddr, ADDR_PORT_SIZE);
   return blocking(proc, { syscall: "sock_accept", reason: "accept", fd }, {
     nonblock: (entry.fdflags & FDFLAGS_NONBLOCK) !== 0,
     wait: () => sock.waitReadable(),
-    timeoutNs: sock.getTime(SOCK_OPTION_ACCEPT_TIMEOUT),
+    timeoutNs: sock.getOptTime(SOCK_OPTION_ACCEPT_TIMEOUT),
   }, () => {
     const conn = sock.accept();
     const newFd = installSocket(proc, conn, fdflags & FDFLAGS_NONBLOCK);
@@ -223,7 +250,10 @@ export function sockSyscalls(proc: Process): SyscallTable {
       const family = familyOf(af);
       checkStream(type, proto);
       proc.mem.view(roFd, 4);
-      const fd = installSocket(proc, new SocketHandle({ family, net: state().net, proto: proto || SOCK_PROTO_TCP }));
+      const fd = installSocket(
+        proc,
+        new SocketHandle({ family, net: state().net, proto: proto || SOCK_PROTO_TCP }),
+      );
       proc.mem.setU32(roFd, fd);
       return 0;
     },
@@ -258,8 +288,9 @@ export function sockSyscalls(proc: Process): SyscallTable {
     },
 
     // In wasix_32v1, sock_accept has the sock_accept_v2 signature (as in Wasmer).
-    sock_accept(fd: number, fdflags: number, roFd: number, roAddr: number) {
-      return acceptCall(proc, fd, fdflags, roFd, roAddr);
+    // Older guests import it with preview1's three parameters: then no address is written.
+    sock_accept(fd: number, fdflags: number, roFd: number, roAddr?: number) {
+      return acceptCall(proc, fd, fdflags, roFd, roAddr ?? null);
     },
 
     sock_connect(fd: number, addrPtr: number) {
@@ -268,7 +299,14 @@ export function sockSyscalls(proc: Process): SyscallTable {
       return 0;
     },
 
-    sock_recv(fd: number, iov: number, iovLen: number, flags: number, roLen: number, roFlags: number) {
+    sock_recv(
+      fd: number,
+      iov: number,
+      iovLen: number,
+      flags: number,
+      roLen: number,
+      roFlags: number,
+    ) {
       proc.mem.view(roLen, 4);
       proc.mem.view(roFlags, 2);
       return recvCall(proc, fd, iov, iovLen, flags, (n) => {
@@ -303,7 +341,14 @@ export function sockSyscalls(proc: Process): SyscallTable {
       return sendCall(proc, fd, iov, iovLen, roLen);
     },
 
-    sock_send_to(fd: number, iov: number, iovLen: number, _flags: number, addrPtr: number, roLen: number) {
+    sock_send_to(
+      fd: number,
+      iov: number,
+      iovLen: number,
+      _flags: number,
+      addrPtr: number,
+      roLen: number,
+    ) {
       readIpAddress(proc, addrPtr); // validated; a connected stream ignores it, as POSIX allows
       return sendCall(proc, fd, iov, iovLen, roLen);
     },
@@ -339,23 +384,23 @@ export function sockSyscalls(proc: Process): SyscallTable {
     },
 
     sock_set_opt_flag(fd: number, option: number, flag: number) {
-      socketOf(proc, fd).sock.setFlag(option, flag !== 0);
+      socketOf(proc, fd).sock.setOptFlag(option, flag !== 0);
       return 0;
     },
 
     sock_get_opt_flag(fd: number, option: number, roFlag: number) {
-      const value = socketOf(proc, fd).sock.getFlag(option);
+      const value = socketOf(proc, fd).sock.getOptFlag(option);
       proc.mem.setU8(roFlag, value ? 1 : 0);
       return 0;
     },
 
     sock_set_opt_size(fd: number, option: number, size: bigint) {
-      socketOf(proc, fd).sock.setSize(option, BigInt.asUintN(64, BigInt(size)));
+      socketOf(proc, fd).sock.setOptSize(option, BigInt.asUintN(64, BigInt(size)));
       return 0;
     },
 
     sock_get_opt_size(fd: number, option: number, roSize: number) {
-      const value = socketOf(proc, fd).sock.getSize(option);
+      const value = socketOf(proc, fd).sock.getOptSize(option);
       proc.mem.setU64(roSize, value);
       return 0;
     },
@@ -363,22 +408,31 @@ export function sockSyscalls(proc: Process): SyscallTable {
     sock_set_opt_time(fd: number, option: number, timePtr: number) {
       const { sock } = socketOf(proc, fd);
       const view = proc.mem.view(timePtr, OPTION_TIMESTAMP_SIZE);
-      sock.setTime(option, readOptionTimestamp(view, timePtr >>> 0));
+      sock.setOptTime(option, readOptionTimestamp(view, timePtr >>> 0));
       return 0;
     },
 
     sock_get_opt_time(fd: number, option: number, roTime: number) {
-      const value = socketOf(proc, fd).sock.getTime(option);
+      const value = socketOf(proc, fd).sock.getOptTime(option);
       const view = proc.mem.view(roTime, OPTION_TIMESTAMP_SIZE);
       writeOptionTimestamp(view, roTime >>> 0, value);
       return 0;
     },
 
-    resolve(hostPtr: number, hostLen: number, _port: number, addrs: number, naddrs: number, roN: number) {
+    resolve(
+      hostPtr: number,
+      hostLen: number,
+      _port: number,
+      addrs: number,
+      naddrs: number,
+      roN: number,
+    ) {
       const host = proc.mem.readString(hostPtr, hostLen);
       proc.mem.view(roN, 4);
       const ips = state().net.resolve(host);
-      if (ips.length === 0) fail(ERRNO_NOENT, `Cannot resolve "${host}": only localhost and the app's names exist`);
+      if (ips.length === 0) {
+        fail(ERRNO_NOENT, `Cannot resolve "${host}": only localhost and the app's names exist`);
+      }
       const n = Math.min(ips.length, naddrs >>> 0);
       const view = proc.mem.view(addrs, n * ADDR_IP_SIZE);
       for (let i = 0; i < n; i++) writeAddrIp(view, (addrs >>> 0) + i * ADDR_IP_SIZE, ips[i]);

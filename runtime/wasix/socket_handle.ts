@@ -121,7 +121,11 @@ export class SocketHandle extends Handle {
   }
 
   /** A socket already connected through `stream` (accepted connections, pairs, real conns). */
-  static connected(family: SocketFamily, stream: VStream, net: VirtualNetwork | null): SocketHandle {
+  static connected(
+    family: SocketFamily,
+    stream: VStream,
+    net: VirtualNetwork | null,
+  ): SocketHandle {
     const s = new SocketHandle({ family, net });
     s.#stream = stream;
     s.#local = stream.localAddress;
@@ -236,9 +240,14 @@ export class SocketHandle extends Handle {
 
   /** Takes a pending connection, or throws EAGAIN. */
   accept(): SocketHandle {
-    if (this.#state !== "listening") fail(ERRNO_INVAL, "The socket is not listening; call listen first");
+    if (this.#state !== "listening") {
+      fail(ERRNO_INVAL, "The socket is not listening; call listen first");
+    }
     const stream = this.#listener!.accept();
-    if (stream === null) fail(ERRNO_AGAIN, "No pending connection");
+    if (stream === null) {
+      if (this.#listener!.closed) fail(ERRNO_INVAL, "The listener was shut down by the host");
+      fail(ERRNO_AGAIN, "No pending connection");
+    }
     return SocketHandle.connected(this.family, stream, this.#net);
   }
 
@@ -259,12 +268,15 @@ export class SocketHandle extends Handle {
     return net(() => s.read(dst, (riflags & RIFLAGS_RECV_PEEK) !== 0));
   }
 
-  /** Sends all of `src` (copied), or throws EAGAIN when the peer's buffer is full. */
-  send(src: Uint8Array): number {
+  /**
+   * Sends all of `src`, or throws EAGAIN when the peer's buffer is full. `src` is copied unless
+   * `owned` says the caller hands it over (it must not change afterwards).
+   */
+  send(src: Uint8Array, owned = false): number {
     const s = this.#connected();
     if (src.byteLength === 0) return 0;
     if (!s.writable) fail(ERRNO_AGAIN, "The peer's receive buffer is full");
-    return net(() => s.write(src.slice()));
+    return net(() => s.write(owned ? src : src.slice()));
   }
 
   override read(dst: Uint8Array): number {
@@ -290,7 +302,7 @@ export class SocketHandle extends Handle {
     const copy = src.slice(); // guest memory may change while we wait
     const retry = async (): Promise<number> => {
       while (!s.writable) await s.changed();
-      return this.send(copy);
+      return this.send(copy, true);
     };
     return retry();
   }
@@ -306,16 +318,18 @@ export class SocketHandle extends Handle {
   // ---- options ----
 
   /** `sock_get_opt_flag`. */
-  getFlag(option: number): boolean {
+  getOptFlag(option: number): boolean {
     if (option === SOCK_OPTION_LISTENING) return this.#state === "listening";
-    if (option > MAX_FLAG_OPTION || option === SOCK_OPTION_LINGER || option === SOCK_OPTION_LAST_ERROR) {
+    if (
+      option > MAX_FLAG_OPTION || option === SOCK_OPTION_LINGER || option === SOCK_OPTION_LAST_ERROR
+    ) {
       fail(ERRNO_INVAL, `Socket option ${option} is not a flag`);
     }
     return this.#flags.get(option) ?? false;
   }
 
   /** `sock_set_opt_flag`. */
-  setFlag(option: number, value: boolean): void {
+  setOptFlag(option: number, value: boolean): void {
     if (
       option > MAX_FLAG_OPTION || option === SOCK_OPTION_LINGER ||
       option === SOCK_OPTION_LAST_ERROR || option === SOCK_OPTION_LISTENING
@@ -326,7 +340,7 @@ export class SocketHandle extends Handle {
   }
 
   /** `sock_get_opt_size`. */
-  getSize(option: number): bigint {
+  getOptSize(option: number): bigint {
     if (option === SOCK_OPTION_TYPE) return BigInt(SOCK_TYPE_STREAM);
     if (option === SOCK_OPTION_PROTO) return BigInt(this.proto);
     if (option === SOCK_OPTION_LAST_ERROR) return 0n;
@@ -341,19 +355,19 @@ export class SocketHandle extends Handle {
   }
 
   /** `sock_set_opt_size`. */
-  setSize(option: number, value: bigint): void {
+  setOptSize(option: number, value: bigint): void {
     if (!SIZE_OPTIONS.has(option)) fail(ERRNO_INVAL, `Socket option ${option} is not a size`);
     this.#sizes.set(option, value);
   }
 
   /** `sock_get_opt_time`: nanoseconds, or null for none. */
-  getTime(option: number): bigint | null {
+  getOptTime(option: number): bigint | null {
     if (!TIME_OPTIONS.has(option)) fail(ERRNO_INVAL, `Socket option ${option} is not a time`);
     return this.#times.get(option) ?? null;
   }
 
   /** `sock_set_opt_time`. */
-  setTime(option: number, value: bigint | null): void {
+  setOptTime(option: number, value: bigint | null): void {
     if (!TIME_OPTIONS.has(option)) fail(ERRNO_INVAL, `Socket option ${option} is not a time`);
     this.#times.set(option, value);
   }
@@ -381,6 +395,7 @@ export class SocketHandle extends Handle {
   }
 
   override hangup(): boolean {
+    if (this.#state === "listening") return this.#listener!.closed;
     return this.#state === "connected" && this.#stream!.eof && this.#stream!.hangup;
   }
 

@@ -2,7 +2,50 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const WASM = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+/** A minimal command module: one page of memory and an empty `_start`. */
+const WASM = new Uint8Array([
+  0,
+  97,
+  115,
+  109,
+  1,
+  0,
+  0,
+  0,
+  1,
+  4,
+  1,
+  96,
+  0,
+  0,
+  3,
+  2,
+  1,
+  0,
+  5,
+  3,
+  1,
+  0,
+  1,
+  7,
+  10,
+  1,
+  6,
+  95,
+  115,
+  116,
+  97,
+  114,
+  116,
+  0,
+  0,
+  10,
+  4,
+  1,
+  2,
+  0,
+  11,
+]);
 
 /** Runs `thaw validate` as a user would and captures its output. */
 async function validate(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -95,4 +138,27 @@ Deno.test("thaw validate without an app directory prints usage and exits 2", asy
   assert.match(err, /Usage: thaw validate/);
   const bad = await validate("--nope");
   assert.equal(bad.code, 2);
+});
+
+Deno.test("thaw validate compiles the module and checks it against the app", async () => {
+  const dir = await tempApp(
+    "kind: wasmer.io/App.v0\nname: ok\npackage: app.wasm\nrunner: wcgi\ncapabilities:\n  memory:\n    limit: 1KB\n",
+  );
+  try {
+    const { code, err } = await validate(dir);
+    assert.equal(code, 1);
+    assert.match(
+      err,
+      /app\.yaml:7:12: capabilities\.memory\.limit is below the module's initial memory of 65536 bytes/,
+    );
+    await Deno.writeFile(join(dir, "app.wasm"), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    const reactor = await validate(dir);
+    assert.equal(reactor.code, 1);
+    assert.match(
+      reactor.err,
+      /package names a module without a _start export, which the wcgi runner/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { checkApp, ConfigError, formatIssue, loadApp } from "../../config/mod.ts";
-import { APP, tempApp, WASM } from "./_fixtures.ts";
+import { APP, buildModule, tempApp, WASM } from "./_fixtures.ts";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
 
@@ -144,6 +144,11 @@ Deno.test("checkApp() explains a missing app.yaml, package or wasmer.toml", asyn
       /app\.yaml: does not exist; an app directory needs/,
     );
   });
+  await withApp({ "build.sh": "echo hi\n" }, async (dir) => {
+    const result = await checkApp(join(dir, "build.sh"));
+    assert.ok(!result.ok);
+    assert.match(result.errors[0].message, /is neither an app directory nor an app\.yaml file/);
+  });
   await withApp({ "app.yaml": APP("wasmer/hello@1.0") }, async (dir) => {
     const result = await checkApp(dir);
     assert.ok(!result.ok);
@@ -203,5 +208,85 @@ Deno.test("checkApp() honours the runner extension and warns when it overrides w
       result.warnings[0].message,
       /overrides the wasmer\.toml runner "wcgi" with "rack"/,
     );
+  });
+});
+
+Deno.test("checkApp() reports app.yaml and package problems together", async () => {
+  await withApp(
+    { "app.yaml": "kind: wasmer.io/App.v0\nname: Bad\npackage: gone.wasm\n" },
+    async (dir) => {
+      const result = await checkApp(dir);
+      assert.ok(!result.ok);
+      assert.deepEqual(result.errors.map((e) => [e.line, e.path]), [[2, "name"], [3, "package"]]);
+    },
+  );
+  await withApp({
+    "app.yaml": "kind: wasmer.io/App.v0\nname: Bad\npackage: .\n",
+    "wasmer.toml": '[[module]]\nname = "m"\nsource = "gone.wasm"\n',
+  }, async (dir) => {
+    const result = await checkApp(dir);
+    assert.ok(!result.ok);
+    assert.deepEqual(result.errors.map((e) => e.path).sort(), ["module[0].source", "name"]);
+  });
+});
+
+Deno.test("loadApp() returns plain data that survives structuredClone (for Workers)", async () => {
+  const app = await loadApp(join(EXAMPLES, "wcgi-hello"));
+  assert.deepEqual(structuredClone(app), app);
+  assert.deepEqual(JSON.parse(JSON.stringify(app)), app);
+});
+
+Deno.test("checkApp() names files as the caller did, or absolute on request", async () => {
+  await withApp({ "app.yaml": "name: x\n" }, async (dir) => {
+    // No Deno.chdir: the cwd is shared with test files running in parallel.
+    const rel = relative(Deno.cwd(), dir);
+    const named = await checkApp(rel);
+    assert.ok(!named.ok);
+    assert.equal(named.errors[0].file, join(rel, "app.yaml"));
+    const absolute = await checkApp(rel, { paths: "absolute" });
+    assert.ok(!absolute.ok);
+    assert.equal(absolute.errors[0].file, join(dir, "app.yaml"));
+  });
+});
+
+Deno.test("checkApp({inspectModule}) checks imports, the entry point and the memory limit", async () => {
+  const check = async (wasm: Uint8Array, extra = "") =>
+    await withApp({ "app.yaml": APP("a.wasm", extra), "a.wasm": wasm }, async (dir) => {
+      const result = await checkApp(dir, { inspectModule: true });
+      return result.ok ? [] : result.errors.map((e) => `${e.line}:${e.path} ${e.message}`);
+    });
+  assert.deepEqual(
+    await check(buildModule({ memory: [1] }), "capabilities: {memory: {limit: 1MB}}\n"),
+    [],
+  );
+  const [memory] = await check(
+    buildModule({ memory: [32] }),
+    "capabilities: {memory: {limit: 1MB}}\n",
+  );
+  assert.match(
+    memory,
+    /^4:capabilities\.memory\.limit is below the module's initial memory of 2097152 bytes; raise it to at least 2 MiB$/,
+  );
+  const [foreign] = await check(buildModule({ importFuncs: [["env", "f"]] }));
+  assert.match(
+    foreign,
+    /^3:package names a module that imports from "env"; the proxy runner provides only /,
+  );
+  const [reactor] = await check(buildModule({ start: false, initialize: true }));
+  assert.match(
+    reactor,
+    /^3:package names a module without a _start export, which the proxy runner calls/,
+  );
+  assert.deepEqual(
+    await check(buildModule({ start: false, initialize: true }), "runner: rack\n"),
+    [],
+  );
+  const broken = buildModule();
+  broken[broken.length - 1] = 0xff;
+  const [invalid] = await check(broken);
+  assert.match(invalid, /^3:package names .*a\.wasm, which does not compile: /);
+  // Without the option, only the header is checked.
+  await withApp({ "app.yaml": APP("a.wasm"), "a.wasm": broken }, async (dir) => {
+    assert.ok((await checkApp(dir)).ok);
   });
 });

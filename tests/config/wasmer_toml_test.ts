@@ -241,3 +241,42 @@ Deno.test("resolveWasmerPackage() checks annotation types", async () => {
     'wasmer.toml:11:1: command[0].annotations.wasi.env[0] must be "NAME=value" (got "NOEQUALS")',
   ]);
 });
+
+Deno.test("resolveWasmerPackage() accepts Wasmer's old command form", async () => {
+  const pkg = await resolveIn({
+    "wasmer.toml": `${MODULE}[[command]]\nname = "old"\nmodule = "app"\nmain_args = "--a  b"\n`,
+    "app.wasm": WASM,
+  });
+  assert.equal(pkg.runner, "proxy");
+  assert.equal(pkg.runnerUri, "wasi");
+  assert.deepEqual(pkg.args, ["--a", "b"]);
+});
+
+Deno.test("resolveWasmerPackage() refuses [fs] mounts outside the package", async () => {
+  for (const host of ["/", "..", "inner/../.."]) {
+    const errors = await problems({
+      "wasmer.toml": `[fs]\n"/x" = "${host}"\n${MODULE}`,
+      "app.wasm": WASM,
+      "inner/.keep": "",
+    });
+    assert.equal(errors.length, 1, host);
+    assert.match(
+      errors[0],
+      /^wasmer\.toml:2:1: fs\["\/x"\] maps to .*outside the package directory/,
+    );
+  }
+});
+
+Deno.test("resolveWasmerPackage() refuses a symlink that leaves the package", async () => {
+  const dir = await tempApp({ "wasmer.toml": `[fs]\n"/x" = "link"\n${MODULE}`, "app.wasm": WASM });
+  try {
+    await Deno.symlink("/tmp", join(dir, "link"));
+    const text = await Deno.readTextFile(join(dir, "wasmer.toml"));
+    await assert.rejects(
+      () => resolveWasmerPackage(parseWasmerToml(text), join(dir, "wasmer.toml")),
+      (e: unknown) => e instanceof ConfigError && /outside the package/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

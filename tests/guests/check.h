@@ -45,6 +45,7 @@ static int peer_mode(void) { return getenv("THAW_GUEST_PEER") != NULL; }
 
 static void check_pass(const char *what) {
   printf("ok %d - %s\n", ++g_checks, what);
+  fflush(stdout);
 }
 
 static void check_fail(const char *what, const char *detail, int line) {

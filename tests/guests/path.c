@@ -76,10 +76,13 @@ int main(void) {
            __wasi_path_filestat_set_times(dir, 0, "a/f.txt", 0, t, __WASI_FSTFLAGS_MTIM));
   CHECK_OK("path_filestat_get after set_times", __wasi_path_filestat_get(dir, 0, "a/f.txt", &fs));
   CHECK("mtim set through the path", fs.mtim == t);
-  CHECK_ERRNO("path_filestat_set_times(ATIM|ATIM_NOW) is INVAL",
-              __wasi_path_filestat_set_times(dir, 0, "a/f.txt", t, 0,
-                                             __WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_ATIM_NOW),
-              __WASI_ERRNO_INVAL);
+  /* Node's WASI returns INVAL here but leaves the directory locked (every later call on it
+     hangs), so this case is checked under Thaw only. */
+  if (!peer_mode())
+    CHECK_ERRNO("path_filestat_set_times(ATIM|ATIM_NOW) is INVAL",
+                __wasi_path_filestat_set_times(dir, 0, "a/f.txt", t, 0,
+                                               __WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_ATIM_NOW),
+                __WASI_ERRNO_INVAL);
   CHECK_ERRNO("path_filestat_set_times(missing) is NOENT",
               __wasi_path_filestat_set_times(dir, 0, "missing", 0, 0, __WASI_FSTFLAGS_MTIM_NOW),
               __WASI_ERRNO_NOENT);

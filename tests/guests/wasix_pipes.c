@@ -78,6 +78,8 @@ int main(void) {
   CHECK(n == 8 && got == 5);
   OK(p1_fd_fdstat_set_flags((int32_t)ev, WASIX_FDFLAGS_NONBLOCK));
   CHECK_ERR(pread_buf(ev, &got, 8, &n), WASIX_EAGAIN);
+  /* A read must ask for 8 bytes. */
+  OK(p1_fd_write((int32_t)ev, &vio, 1, &n));
   CHECK_ERR(pread_buf(ev, &got, 4, &n), WASIX_EINVAL);
 
   wasix_fd_t sem;

@@ -2,6 +2,7 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert";
 import {
   captureMemoryRuns,
   encodeJournal,
+  type FrameHead,
   HEADER_SIZE,
   JournalError,
   JournalFile,
@@ -89,11 +90,19 @@ Deno.test("JournalFile.frames() lists frames without reading payloads", async ()
     f0.close();
     const f = await JournalFile.open(path);
     try {
-      const heads = [];
+      const heads: FrameHead[] = [];
       for await (const h of f.frames()) heads.push(h);
       strictEqual(heads.length, runs.length + 1);
       strictEqual(heads[0].kind, "memory.run");
       strictEqual(heads.at(-1)!.kind, "snapshot");
+      // A summary of a large record reads only its first 64 KiB, so it does not see the damage.
+      const summary = await f.summarize(heads[0]);
+      strictEqual(summary.kind, "memory.run");
+      if (summary.kind === "memory.run") {
+        strictEqual(summary.offset, runs[0].offset);
+        strictEqual(summary.data.length, runs[0].data.length);
+      }
+      await rejects(() => f.readRecord(heads[0]), JournalError);
       await rejects(
         async () => {
           for await (const _ of f.frames({ verify: true })) { /* walk */ }
@@ -156,4 +165,27 @@ Deno.test("JournalFile.open() rejects a file that is not a journal", async () =>
       (e: unknown) => e instanceof JournalError && e.code === "bad-magic",
     );
   });
+});
+
+Deno.test("JournalWriter.resume() continues a journal after cutting off its torn tail", async () => {
+  await withTemp(async (path) => {
+    const first = encodeJournal([SAMPLES.exit, SNAP, SAMPLES["fd.close"]]);
+    await Deno.writeFile(path, first.subarray(0, first.length - 3)); // torn last frame
+    const w = await JournalWriter.resume(path);
+    await w.append(SAMPLES["fs.mkdir"]);
+    await w.append(SNAP);
+    await w.close();
+    const read = await readJournalFile(path);
+    deepStrictEqual(read.records, [SAMPLES.exit, SNAP, SAMPLES["fs.mkdir"], SNAP]);
+    strictEqual(read.damage, null);
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = await JournalWriter.resume(`${dir}/new.journal`);
+    await w.append(SNAP);
+    await w.close();
+    deepStrictEqual((await readJournalFile(`${dir}/new.journal`)).records, [SNAP]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

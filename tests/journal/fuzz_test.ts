@@ -17,6 +17,7 @@ import {
   MemoryRunError,
   readJournal,
   readJournalFile,
+  verifyJournal,
 } from "../../journal/mod.ts";
 import { journalArb, memoryRunArb } from "./_helpers.ts";
 
@@ -184,6 +185,14 @@ Deno.test("readJournal() survives 10,000 corrupted journals", async () => {
           throw e;
         }
       })();
+      // Verification reports the damage (or throws it, for a damaged header); it never crashes.
+      const report = await verifyJournal(path).catch((e) => {
+        ok(e instanceof JournalError && e.recordIndex === -1, `${what}: ${String(e)}`);
+        return null;
+      });
+      if (report !== null && !(fromBytes instanceof JournalError) && fromBytes.damage !== null) {
+        strictEqual(report.ok, false, `${what}: verify missed the damage`);
+      }
       if (fromBytes instanceof JournalError) {
         ok(fromFile instanceof JournalError, what);
         strictEqual(fromFile.offset, fromBytes.offset, what);

@@ -13,6 +13,7 @@
  */
 
 const encoder = new TextEncoder();
+const ANSI_ESCAPE = new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g");
 const decoder = new TextDecoder();
 
 /** A Ruby exception that escaped `rb-eval-string-protect` or `rb-funcallv-protect`. */
@@ -194,7 +195,7 @@ export class RubyAbi {
           return "Ruby raised an exception whose message could not be read";
         }
         // full_message highlights for a tty; strip the escapes rather than pass kwargs.
-        return this.#rstring(msg).replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
+        return this.#rstring(msg).replace(ANSI_ESCAPE, "").trimEnd();
       } finally {
         this.#drop(msg);
       }

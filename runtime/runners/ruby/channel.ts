@@ -63,6 +63,11 @@ export class ResponseChannel {
     this.#sink = sink;
   }
 
+  /** Drops bytes left over from an earlier response (a guest that wrote a partial frame). */
+  reset(): void {
+    this.#buf = new Uint8Array(0);
+  }
+
   /** Feeds bytes the guest wrote. */
   write(bytes: Uint8Array): void {
     if (this.#buf.length === 0) {

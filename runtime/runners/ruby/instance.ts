@@ -57,16 +57,28 @@ export async function prepareRubyModule(bytes: Uint8Array): Promise<Uint8Array> 
 }
 
 /**
- * Compiles a ruby.wasm reactor, preparing it first unless the bytes are already prepared.
+ * Compiles a ruby.wasm reactor, preparing it first unless the bytes are already prepared. Given a
+ * URL of an already-prepared module (a deploy bundle's), it compiles while the file streams in.
  *
  * @example
  * ```ts ignore
  * const program = await loadRubyProgram(await Deno.readFile(RUBY_WASM_PATH));
+ * const fromBundle = await loadRubyProgram(new URL("file:///srv/app/ruby.prepared.wasm"));
  * ```
+ * @throws {WasmFormatError} if a URL names a module that was not prepared.
  */
-export async function loadRubyProgram(bytes: Uint8Array): Promise<RubyProgram> {
+export async function loadRubyProgram(source: Uint8Array | URL): Promise<RubyProgram> {
   const t0 = performance.now();
-  const prepared = await prepareRubyModule(bytes);
+  if (source instanceof URL) {
+    const module = await WebAssembly.compileStreaming(fetch(source));
+    return {
+      module,
+      layout: readLayout(module),
+      prepareMs: 0,
+      compileMs: performance.now() - t0,
+    };
+  }
+  const prepared = await prepareRubyModule(source);
   const t1 = performance.now();
   const module = await WebAssembly.compile(prepared as Uint8Array<ArrayBuffer>);
   return {
@@ -118,8 +130,13 @@ export interface StartPhases {
 export interface InstanceOptions {
   /** Receives each line the guest writes to stderr. @default console.error */
   readonly log?: (line: string) => void;
-  /** A blank (all-zero) memory of the right size to use instead of a new one. */
+  /** A blank (all-zero) memory to use instead of a new one; a smaller one is grown. */
   readonly memory?: WebAssembly.Memory;
+  /**
+   * Restore only: `memory` already holds the image (a parked memory), so skip the copy.
+   * Not the cold path; benchmarks report it apart.
+   */
+  readonly imageAlreadyInMemory?: boolean;
 }
 
 /** Makes a memory the prepared module accepts, `pages` long. */
@@ -134,10 +151,13 @@ export function newMemory(program: RubyProgram, pages: number): WebAssembly.Memo
 export class RubyInstance {
   readonly memory: WebAssembly.Memory;
   readonly phases: StartPhases;
+  /** Milliseconds the last {@linkcode RubyInstance.serve} spent in the guest. */
+  lastServeMs = 0;
   #instance: WebAssembly.Instance;
   #abi: RubyAbi;
   #stdin: RequestChannel;
   #stdout: ResponseChannel;
+  #system: GuestSystem;
   /** The program this instance runs. */
   readonly program: RubyProgram;
 
@@ -146,9 +166,11 @@ export class RubyInstance {
     instance: WebAssembly.Instance,
     abi: RubyAbi,
     channels: [RequestChannel, ResponseChannel],
+    system: GuestSystem,
     memory: WebAssembly.Memory,
     phases: StartPhases,
   ) {
+    this.#system = system;
     this.program = program;
     this.#instance = instance;
     this.#abi = abi;
@@ -174,10 +196,12 @@ export class RubyInstance {
       mounts: { [APP_MOUNT]: app.files },
     });
     const table = new RbValueTable();
-    let exports: WebAssembly.Exports | undefined;
+    // The interop imports allocate through the instance they are imported into.
+    const late: { exports?: WebAssembly.Exports } = {};
     const js = jsInteropImports({
       memory: () => memory,
-      realloc: (a, b, c, d) => (exports!.cabi_realloc as (...n: number[]) => number)(a, b, c, d),
+      realloc: (a, b, c, d) =>
+        (late.exports!.cabi_realloc as (...n: number[]) => number)(a, b, c, d),
     });
     system.attach(memory);
     const instance = new WebAssembly.Instance(program.module, {
@@ -186,13 +210,14 @@ export class RubyInstance {
       "rb-js-abi-host": js.host,
       [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory },
     });
-    exports = instance.exports;
-    return { instance, abi: new RubyAbi(instance, table), stdin, stdout };
+    late.exports = instance.exports;
+    return { instance, abi: new RubyAbi(instance, table), stdin, stdout, system };
   }
 
   /**
    * Boots Ruby from scratch: copies the module's data segments into a fresh memory
-   * (`thaw_init_data`), runs `_initialize`, `ruby-init`, `ruby-init-loadpath`, the Rack prelude and the app file.
+   * (`thaw_init_data`), then runs `_initialize`, `ruby-init`, `ruby-init-loadpath`, the Rack
+   * prelude and the app file.
    *
    * @throws {RubyError} if the app file raises or defines no Rack app.
    */
@@ -200,7 +225,7 @@ export class RubyInstance {
     const t0 = performance.now();
     const memory = opts.memory ?? newMemory(program, program.layout.memoryMinPages);
     const t1 = performance.now();
-    const { instance, abi, stdin, stdout } = RubyInstance.#instantiate(
+    const { instance, abi, stdin, stdout, system } = RubyInstance.#instantiate(
       program,
       app,
       memory,
@@ -215,7 +240,7 @@ export class RubyInstance {
     const entry = `${APP_MOUNT}/${app.entry ?? "app.rb"}`;
     abi.eval(`Thaw::Rack.load_app(${JSON.stringify(entry)}); nil`);
     const t3 = performance.now();
-    return new RubyInstance(program, instance, abi, [stdin, stdout], memory, {
+    return new RubyInstance(program, instance, abi, [stdin, stdout], system, memory, {
       memory: t1 - t0,
       instantiate: t2 - t1,
       init: t3 - t2,
@@ -243,10 +268,12 @@ export class RubyInstance {
     } else {
       memory = newMemory(program, image.pages);
     }
-    const u8 = new Uint8Array(memory.buffer);
-    for (const run of image.runs) u8.set(run.bytes, run.offset);
+    if (!opts.imageAlreadyInMemory) {
+      const u8 = new Uint8Array(memory.buffer);
+      for (const run of image.runs) u8.set(run.bytes, run.offset);
+    }
     const t1 = performance.now();
-    const { instance, abi, stdin, stdout } = RubyInstance.#instantiate(
+    const { instance, abi, stdin, stdout, system } = RubyInstance.#instantiate(
       program,
       app,
       memory,
@@ -256,7 +283,7 @@ export class RubyInstance {
       (instance.exports[GLOBAL_EXPORT_PREFIX + g.index] as WebAssembly.Global).value = g.value;
     }
     const t2 = performance.now();
-    return new RubyInstance(program, instance, abi, [stdin, stdout], memory, {
+    return new RubyInstance(program, instance, abi, [stdin, stdout], system, memory, {
       memory: t1 - t0,
       instantiate: t2 - t1,
       init: 0,
@@ -272,13 +299,21 @@ export class RubyInstance {
    */
   serve(request: Uint8Array, onFrame: (frame: Frame) => void): void {
     this.#stdin.push(request);
+    this.#stdout.reset();
     this.#stdout.listen(onFrame);
+    const t0 = performance.now();
     try {
       this.#abi.eval("Thaw::Rack.serve");
     } finally {
+      this.lastServeMs = performance.now() - t0;
       this.#stdout.listen(undefined);
       if (this.#stdin.pending > 0) this.#stdin.read(this.#stdin.pending);
     }
+  }
+
+  /** The guest's open file descriptors. */
+  openFds(): number[] {
+    return this.#system.openFds();
   }
 
   /** Evaluates Ruby code and returns its String value (tests and tooling). */

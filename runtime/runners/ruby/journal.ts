@@ -15,13 +15,16 @@ import {
   encodeJournal,
   type GlobalValue,
   type JournalRecord,
-  memoryImage,
   type MemoryCodec,
+  memoryImage,
   type MemoryRunRecord,
   readJournal,
 } from "../../../journal/mod.ts";
 import type { MemoryImage, RackApp, RubyInstance, RubyProgram } from "./instance.ts";
 import { RUBY_ARGS } from "./instance.ts";
+
+/** The fds every start recreates: request, response, log, and the `/app` preopen. */
+const STANDARD_FDS = [0, 1, 2, 3];
 
 /** Version string written into the identity record. */
 export const THAW_VERSION = "0.1.0";
@@ -57,7 +60,6 @@ export function appHash(app: RackApp): Promise<Uint8Array> {
   return sha256(parts);
 }
 
-
 /**
  * The journal's `moduleHash` for a program: the SHA-256 its `thaw.prepared` section records
  * (of the original module, from which the prepared bytes follow deterministically).
@@ -87,9 +89,18 @@ const GLOBAL_TYPE: Record<number, "i32" | "i64" | "f32" | "f64"> = {
  * memory and options give the same bytes (the snapshot time is fixed at 0).
  */
 export function encodeRubyJournal(instance: RubyInstance, opts: EncodeOptions): Uint8Array {
+  const fds = instance.openFds();
+  if (fds.join(",") !== STANDARD_FDS.join(",")) {
+    throw new RubyJournalError(
+      `Cannot snapshot: the app left fds ${fds.filter((fd) => fd > 3).join(", ")} open; ` +
+        "restore recreates only stdio and /app, so close files (File.open with a block) at boot",
+    );
+  }
   const image = instance.capture();
   const memory = new Uint8Array(instance.memory.buffer);
-  const typeOf = new Map(instance.program.layout.globals.map((g) => [g.index, GLOBAL_TYPE[g.type]]));
+  const typeOf = new Map(
+    instance.program.layout.globals.map((g) => [g.index, GLOBAL_TYPE[g.type]]),
+  );
   const globals = image.globals.map((g): GlobalValue => {
     const type = typeOf.get(g.index) ?? "i32";
     return type === "i64"
@@ -117,7 +128,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-const hex = (b: Uint8Array) => [...b.slice(0, 6)].map((x) => x.toString(16).padStart(2, "0")).join("");
+const hex = (b: Uint8Array) =>
+  [...b.slice(0, 6)].map((x) => x.toString(16).padStart(2, "0")).join("");
 
 /** What {@linkcode decodeRubyJournal} checks the journal against. */
 export interface DecodeOptions {

@@ -27,7 +27,10 @@ export interface JsInteropTarget {
 /** Builds the `rb-js-abi-host` and `canonical_abi` js-value imports for one instance. */
 export function jsInteropImports(
   target: JsInteropTarget,
-): { host: Record<string, (...a: number[]) => number | void>; canonical: Record<string, () => void> } {
+): {
+  host: Record<string, (...a: number[]) => number | void>;
+  canonical: Record<string, () => void>;
+} {
   // Every js-abi-value handle names the same placeholder.
   const PLACEHOLDER = 1;
   const dv = () => new DataView(target.memory().buffer);

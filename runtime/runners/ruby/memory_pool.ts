@@ -81,9 +81,7 @@ export class MemoryPool {
 
   #create(pages: number): WebAssembly.Memory {
     return new WebAssembly.Memory(
-      this.#maximum === undefined
-        ? { initial: pages }
-        : { initial: pages, maximum: this.#maximum },
+      this.#maximum === undefined ? { initial: pages } : { initial: pages, maximum: this.#maximum },
     );
   }
 
@@ -168,7 +166,8 @@ export class MemoryPool {
     job.at = end;
     if (end >= u8.length) {
       this.#zeroing.shift();
-      const cls = Math.floor(u8.length / PAGE / this.#classPages) * this.#classPages || u8.length / PAGE;
+      const cls = Math.floor(u8.length / PAGE / this.#classPages) * this.#classPages ||
+        u8.length / PAGE;
       const list = this.#idle.get(cls) ?? [];
       if (list.length < this.#maxIdle) {
         list.push(job.memory);

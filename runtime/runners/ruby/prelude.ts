@@ -54,9 +54,13 @@ module Thaw
     class << self
       attr_accessor :app
 
-      def frame(tag, payload)
+      def packed(tag, payload)
         payload = payload.b
-        OUT.write(tag + [payload.bytesize].pack("V") + payload)
+        tag + [payload.bytesize].pack("V") + payload
+      end
+
+      def frame(tag, payload)
+        OUT.write(packed(tag, payload))
       end
 
       def load_app(path)
@@ -123,7 +127,15 @@ module Thaw
         head_sent = false
         begin
           status, headers, rbody = app.call(env)
-          frame("H", head_payload(status, headers))
+          head = head_payload(status, headers)
+          if rbody.is_a?(Array)
+            # The common case: head, body and end in one write.
+            out = packed("H", head)
+            rbody.each { |chunk| out << packed("B", chunk.to_s) unless chunk.to_s.empty? }
+            OUT.write(out << packed("E", ""))
+            return nil
+          end
+          frame("H", head)
           head_sent = true
           if rbody.respond_to?(:each)
             rbody.each { |chunk| frame("B", chunk.to_s) unless chunk.to_s.empty? }

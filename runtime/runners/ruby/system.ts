@@ -5,7 +5,7 @@
  */
 
 import type { RequestChannel, ResponseChannel } from "./channel.ts";
-import { createShimSystem } from "./system_shim.ts";
+import { createThawSystem } from "./system_thaw.ts";
 
 /** Options for {@linkcode createGuestSystem}. */
 export interface GuestSystemOptions {
@@ -29,9 +29,11 @@ export interface GuestSystem {
   readonly imports: WebAssembly.ModuleImports;
   /** Points the syscalls at the instance's memory (before any export runs). */
   attach(memory: WebAssembly.Memory): void;
+  /** The fds open right now (a snapshot must hold only the ones every start recreates). */
+  openFds(): number[];
 }
 
 /** Creates the WASI backend for one Ruby instance. */
 export function createGuestSystem(opts: GuestSystemOptions): GuestSystem {
-  return createShimSystem(opts);
+  return createThawSystem(opts);
 }

@@ -405,7 +405,9 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
         for (const g of facts.mutableGlobals) {
           extra.push(...name(GLOBAL_EXPORT_PREFIX + g.index), 0x03, ...leb(g.index));
         }
-        parts.push(appendToVector(bytes, s, 1 + facts.mutableGlobals.length, new Uint8Array(extra)));
+        parts.push(
+          appendToVector(bytes, s, 1 + facts.mutableGlobals.length, new Uint8Array(extra)),
+        );
         break;
       }
       case 10:

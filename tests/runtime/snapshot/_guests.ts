@@ -23,7 +23,16 @@ export async function buildGuest(name: string, extraFlags: string[] = []): Promi
     await Deno.mkdir(dir, { recursive: true });
     const tmp = `${out}.${crypto.randomUUID()}.tmp`;
     const cmd = new Deno.Command("clang-14", {
-      args: ["--target=wasm32-wasi", "--sysroot=/usr", "-O2", ...extraFlags, src, "-o", tmp],
+      args: [
+        "--target=wasm32-wasi",
+        "--sysroot=/usr",
+        "-O2",
+        `-I${ROOT}runtime/wasix/include`,
+        ...extraFlags,
+        src,
+        "-o",
+        tmp,
+      ],
       stderr: "piped",
     });
     const { code, stderr } = await cmd.output();

@@ -51,3 +51,39 @@ Deno.test("ByteQueue ignores empty chunks", () => {
   assert.equal(q.size, 0);
   assert.equal(q.shift(), null);
 });
+
+Deno.test("ByteQueue keeps byte order for any mix of pushes, reads, peeks and shifts", async () => {
+  const fc = (await import("fast-check")).default;
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("push" as const), bytes: fc.uint8Array({ maxLength: 40 }) }),
+    fc.record({ kind: fc.constant("read" as const), n: fc.nat(50), peek: fc.boolean() }),
+    fc.record({ kind: fc.constant("shift" as const), n: fc.integer({ min: 1, max: 50 }) }),
+  );
+  fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+    const q = new ByteQueue();
+    let model: number[] = [];
+    for (const o of ops) {
+      if (o.kind === "push") {
+        q.push(o.bytes.slice());
+        model.push(...o.bytes);
+      } else if (o.kind === "read") {
+        const out = new Uint8Array(o.n);
+        const n = q.readInto(out, o.peek);
+        if ([...out.subarray(0, n)].join() !== model.slice(0, n).join()) return false;
+        if (n !== Math.min(o.n, model.length)) return false;
+        if (!o.peek) model = model.slice(n);
+      } else {
+        const chunk = q.shift(o.n);
+        if (chunk === null) {
+          if (model.length !== 0) return false;
+        } else {
+          if ([...chunk].join() !== model.slice(0, chunk.byteLength).join()) return false;
+          if (chunk.byteLength === 0 || chunk.byteLength > o.n) return false;
+          model = model.slice(chunk.byteLength);
+        }
+      }
+      if (q.size !== model.length) return false;
+    }
+    return true;
+  }));
+});

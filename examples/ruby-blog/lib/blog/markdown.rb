@@ -55,6 +55,7 @@ module Blog
       out = out.gsub(/`([^`]+)`/) { "<code>#{Regexp.last_match(1)}</code>" }
       out = out.gsub(/\*\*([^*]+)\*\*/) { "<strong>#{Regexp.last_match(1)}</strong>" }
       out = out.gsub(/\*([^*]+)\*/) { "<em>#{Regexp.last_match(1)}</em>" }
+      out = out.gsub(/(?<![\w])_([^_]+)_(?![\w])/) { "<em>#{Regexp.last_match(1)}</em>" }
       out.gsub(/\[([^\]]+)\]\(([^)\s]+)\)/) do
         label = Regexp.last_match(1)
         href = Regexp.last_match(2)

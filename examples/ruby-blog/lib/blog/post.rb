@@ -1,16 +1,18 @@
 # frozen_string_literal: true
 
 module Blog
-  # One post, read from a data file: "key: value" front matter, a "---" line, Markdown body.
+  # One post, read from a data file: front matter of "key: value" lines between two "---"
+  # lines (the shape deno fmt and most Markdown tools keep), then the Markdown body.
   class Post
     class FormatError < StandardError; end
 
     attr_reader :slug, :title, :published_at, :tags, :summary, :body, :author
 
     def self.parse(slug, source)
-      head, sep, body = source.partition(/^---\s*$\n?/)
-      raise FormatError, "#{slug}: missing the --- line after the front matter" if sep.empty?
+      match = source.match(/\A---\s*\n(.*?)^---\s*\n?(.*)\z/m)
+      raise FormatError, "#{slug}: expected front matter between --- lines" unless match
 
+      head, body = match.captures
       meta = {}
       head.each_line do |line|
         next if line.strip.empty?

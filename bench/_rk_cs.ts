@@ -1,0 +1,10 @@
+const t0 = performance.now();
+const res = await fetch(new URL("file:///tmp/rkpc/ruby.prepared.wasm"));
+console.log(res.headers.get("content-type"));
+const m = await WebAssembly.compileStreaming(res);
+console.log("streaming compile", performance.now() - t0);
+const t1 = performance.now();
+const b = await Deno.readFile("/tmp/rkpc/ruby.prepared.wasm");
+const t2 = performance.now();
+await WebAssembly.compile(b);
+console.log("read", t2 - t1, "compile", performance.now() - t2);

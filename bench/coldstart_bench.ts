@@ -1,0 +1,409 @@
+/**
+ * The headline cold-start benchmark: the Ruby blog (examples/ruby-blog) on ruby.wasm, every
+ * request to a fresh instance, in two modes interleaved in one run:
+ *
+ * - (a) boot: the instance boots Ruby from scratch (init, stdlib, app files, ERB compile);
+ * - (b) restore: the instance is restored from the app's journal, with nothing parked.
+ *
+ * In both modes the prepared module is compiled once per process and memories come from the
+ * same app-agnostic pool of blank, pre-faulted memories (zeroed again in the background).
+ * Requests go over real loopback HTTP to a Deno.serve in this process.
+ *
+ * Also measured: process-cold (a new `deno` process, from spawn to its first response) for
+ * each mode, the restore phases, and the parked mode (a memory already holding the image) on its
+ * own line. The last line of output is one JSON object.
+ *
+ * ```sh
+ * deno task bench:coldstart            # N=30 per mode
+ * deno task bench:coldstart --n 60 --process-runs 5
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  appHash,
+  createRackRunner,
+  decodeRubyJournal,
+  loadRubyProgram,
+  type MemoryImage,
+  MemoryPool,
+  prepareRubyModule,
+  type RackApp,
+  readRackApp,
+  RUBY_WASM_PATH,
+  RubyInstance,
+  type RubyProgram,
+  snapshotRackApp,
+} from "../runtime/runners/rack.ts";
+
+const BLOG = new URL("../examples/ruby-blog", import.meta.url);
+const WARMUP = [
+  { path: "/" },
+  { path: "/posts/hello-thaw" },
+  { path: "/api/posts" },
+  { path: "/tags/ruby" },
+];
+/** The cold requests cycle through these pages. */
+const PATHS = ["/", "/posts/how-restore-works", "/api/posts", "/archive", "/api/search?q=ruby"];
+
+type Mode = "boot" | "restore" | "parked";
+
+interface Sample {
+  mode: Mode;
+  path: string;
+  /** Request in to response body complete, measured in the server. */
+  e2e: number;
+  /** Client-observed round trip over loopback. */
+  rtt: number;
+  /** Guest execution: time inside guest exports, from instance start to the response. */
+  guest: number;
+  /** Guest execution plus instantiation. */
+  guestWithInstantiate: number;
+  memory: number;
+  instantiate: number;
+  init: number;
+  execute: number;
+  poolHit: boolean;
+}
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i];
+}
+const median = (v: number[]) => pct(v, 50);
+const f = (n: number, d = 2) => Number.isFinite(n) ? n.toFixed(d) : "n/a";
+const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** Everything one process holds for the app: compiled once, decoded once. */
+interface Host {
+  program: RubyProgram;
+  app: RackApp;
+  image: MemoryImage;
+  pool: MemoryPool;
+  parked: WebAssembly.Memory[];
+}
+
+function quiet(): (line: string) => void {
+  return () => {};
+}
+
+/** Serves one request on a fresh instance; returns the response and the measured phases. */
+async function coldRequest(
+  host: Host,
+  mode: Mode,
+  request: Request,
+): Promise<{ response: Response; sample: Omit<Sample, "rtt" | "path"> }> {
+  const t0 = performance.now();
+  const before = host.pool.stats().hits;
+  let instance: RubyInstance;
+  if (mode === "boot") {
+    const memory = host.pool.take(host.program.layout.memoryMinPages);
+    instance = RubyInstance.boot(host.program, host.app, { memory, log: quiet() });
+  } else if (mode === "restore") {
+    const memory = host.pool.take(host.image.pages);
+    instance = RubyInstance.restore(host.program, host.app, host.image, { memory, log: quiet() });
+  } else {
+    const memory = host.parked.pop();
+    if (!memory) throw new Error("No parked memory left");
+    instance = RubyInstance.restore(host.program, host.app, host.image, {
+      memory,
+      log: quiet(),
+      imageAlreadyInMemory: true,
+    });
+  }
+  const poolHit = mode === "parked" || host.pool.stats().hits > before;
+  const runner = createRackRunner(instance);
+  const res = await runner.handle(request);
+  const body = new Uint8Array(await res.arrayBuffer());
+  const t1 = performance.now();
+  const execute = instance.lastServeMs;
+  // The instance is gone after this request: its memory goes back to be zeroed.
+  host.pool.give(instance.memory);
+  const p = instance.phases;
+  return {
+    response: new Response(body, { status: res.status, headers: res.headers }),
+    sample: {
+      mode,
+      e2e: t1 - t0,
+      guest: p.init + execute,
+      guestWithInstantiate: p.instantiate + p.init + execute,
+      memory: p.memory,
+      instantiate: p.instantiate,
+      init: p.init,
+      execute,
+      poolHit,
+    },
+  };
+}
+
+async function deploy(
+  program: RubyProgram,
+  app: RackApp,
+): Promise<{ journal: Uint8Array; ms: number }> {
+  const t = performance.now();
+  const snap = await snapshotRackApp(program, app, WARMUP, { log: quiet() });
+  if (snap.statuses.some((s) => s !== 200)) {
+    throw new Error(`Warm-up failed: statuses ${snap.statuses.join(", ")}`);
+  }
+  return { journal: snap.journal, ms: performance.now() - t };
+}
+
+/**
+ * Child mode: a fresh process that starts the way a host would and serves one cold request.
+ * Compiling streams the prepared module from disk on V8's background threads while the main
+ * thread reads the app, reads and decodes the journal, and pre-faults one blank memory.
+ */
+async function processCold(mode: "boot" | "restore", dir: string): Promise<void> {
+  const pool = new MemoryPool({ maxIdle: 1 });
+  const appReady = readRackApp(BLOG);
+  const [program, image] = await Promise.all([
+    loadRubyProgram(new URL(`file://${dir}/ruby.prepared.wasm`)),
+    (async () => {
+      if (mode === "boot") return undefined;
+      const app = await appReady;
+      const image = decodeRubyJournal(await Deno.readFile(`${dir}/app.journal`), {
+        configHash: await appHash(app),
+      });
+      await pool.prefill(image.pages, 1);
+      return image;
+    })(),
+  ]);
+  const app = await appReady;
+  if (!image) await pool.prefill(program.layout.memoryMinPages, 1);
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
+    const memory = pool.take(image ? image.pages : program.layout.memoryMinPages);
+    const instance = image
+      ? RubyInstance.restore(program, app, image, { memory, log: quiet() })
+      : RubyInstance.boot(program, app, { memory, log: quiet() });
+    return createRackRunner(instance).handle(req);
+  });
+  console.log(`PORT ${server.addr.port} ${performance.now().toFixed(3)}`);
+  await new Promise((r) => setTimeout(r, 30_000));
+  await server.shutdown();
+}
+
+async function measureProcessCold(
+  mode: "boot" | "restore",
+  dir: string,
+): Promise<{ total: number; child: number }> {
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, "--child", mode, "--dir", dir],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  let port = 0;
+  while (!port) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("Child exited before listening");
+    buf += value;
+    const m = buf.match(/PORT (\d+)/);
+    if (m) port = Number(m[1]);
+  }
+  const res = await fetch(`http://127.0.0.1:${port}/posts/how-restore-works`);
+  const text = await res.text();
+  const total = performance.now() - t0;
+  if (res.status !== 200 || !text.includes("How restore works")) {
+    throw new Error(`Process-cold ${mode}: bad response ${res.status}`);
+  }
+  child.kill();
+  await child.status;
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  return { total, child: total };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      n: { type: "string", default: "30" },
+      "process-runs": { type: "string", default: "3" },
+      parked: { type: "string", default: "2" },
+      child: { type: "string" },
+      dir: { type: "string" },
+    },
+  });
+  if (values.child) {
+    await processCold(values.child as "boot" | "restore", values.dir!);
+    return;
+  }
+  const n = Number(values.n);
+  const processRuns = Number(values["process-runs"]);
+  const parkedCount = Number(values.parked);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--n must be a positive integer`);
+
+  console.log(`Ruby cold start: examples/ruby-blog, N=${n} cold requests per mode`);
+  console.log(`Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${Deno.build.target}`);
+
+  // Deploy: prepare the module and capture the journal, as `deno task deploy` would.
+  const dir = await Deno.makeTempDir({ prefix: "thaw-coldstart-" });
+  const prepared = await prepareRubyModule(await Deno.readFile(RUBY_WASM_PATH));
+  await Deno.writeFile(`${dir}/ruby.prepared.wasm`, prepared);
+  const deployProgram = await loadRubyProgram(prepared);
+  const app = await readRackApp(BLOG);
+  const deployed = await deploy(deployProgram, app);
+  await Deno.writeFile(`${dir}/app.journal`, deployed.journal);
+  console.log(
+    `deploy: boot + ${WARMUP.length} warm-up requests + capture ${f(deployed.ms, 0)} ms, ` +
+      `journal ${(deployed.journal.length / 1e6).toFixed(1)} MB`,
+  );
+
+  // Host start: compile once, decode the journal once, prefill the blank-memory pool.
+  let t = performance.now();
+  const program = await loadRubyProgram(await Deno.readFile(`${dir}/ruby.prepared.wasm`));
+  const compileMs = performance.now() - t;
+  t = performance.now();
+  const journalBytes = await Deno.readFile(`${dir}/app.journal`);
+  const readMs = performance.now() - t;
+  t = performance.now();
+  const image = decodeRubyJournal(journalBytes, { configHash: await appHash(app) });
+  const decodeMs = performance.now() - t;
+  const imageBytes = image.runs.reduce((a, r) => a + r.bytes.length, 0);
+  const pool = new MemoryPool({ maxIdle: 3, sliceBytes: 4 << 20 });
+  await pool.prefill(Math.max(image.pages, program.layout.memoryMinPages), 3);
+  const host: Host = { program, app, image, pool, parked: [] };
+  console.log(
+    `host start: compile ${f(compileMs, 1)} ms, read journal ${f(readMs, 1)} ms, ` +
+      `decode ${f(decodeMs, 1)} ms (${image.runs.length} runs, ${(imageBytes / 1e6).toFixed(1)} MB ` +
+      `non-zero of ${(image.pages * 65536 / 1e6).toFixed(1)} MB)`,
+  );
+
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    async (req) => {
+      const mode = req.headers.get("x-mode") as Mode;
+      const { response, sample } = await coldRequest(host, mode, req);
+      response.headers.set("x-sample", JSON.stringify(sample));
+      return response;
+    },
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const samples: Sample[] = [];
+  const send = async (mode: Mode, path: string) => {
+    const t0 = performance.now();
+    const res = await fetch(base + path, { headers: { "x-mode": mode } });
+    const body = await res.text();
+    const rtt = performance.now() - t0;
+    if (res.status !== 200 || body.length < 100) {
+      throw new Error(`${mode} ${path}: status ${res.status}`);
+    }
+    samples.push({ ...JSON.parse(res.headers.get("x-sample")!), rtt, path });
+    // Let the pool zero the memory this request used before the next cold request.
+    await pool.idle();
+  };
+
+  // One throwaway request per mode: loopback connection setup, first lazy compiles.
+  await send("boot", "/");
+  await send("restore", "/");
+  samples.length = 0;
+  for (let i = 0; i < n; i++) {
+    const path = PATHS[i % PATHS.length];
+    const order: Mode[] = i % 2 === 0 ? ["boot", "restore"] : ["restore", "boot"];
+    for (const mode of order) await send(mode, path);
+  }
+  // Parked mode, apart: memories already holding the image (cost: one memory each).
+  for (let i = 0; i < parkedCount; i++) {
+    const m = pool.take(image.pages);
+    const u8 = new Uint8Array(m.buffer);
+    for (const r of image.runs) u8.set(r.bytes, r.offset);
+    host.parked.push(m);
+  }
+  const parkedBytes = host.parked.reduce((a, m) => a + m.buffer.byteLength, 0);
+  for (let i = 0; i < parkedCount; i++) await send("parked", PATHS[i % PATHS.length]);
+  await server.shutdown();
+
+  const pick = (mode: Mode) => samples.filter((s) => s.mode === mode);
+  const boot = pick("boot");
+  const restore = pick("restore");
+  const parked = pick("parked");
+  const m = (arr: Sample[], k: keyof Sample) => median(arr.map((s) => s[k] as number));
+  const p99 = (arr: Sample[], k: keyof Sample) => pct(arr.map((s) => s[k] as number), 99);
+
+  const wasmRatio = m(boot, "guest") / m(restore, "guest");
+  const wasmRatioInst = m(boot, "guestWithInstantiate") / m(restore, "guestWithInstantiate");
+  const e2eRatio = m(boot, "e2e") / m(restore, "e2e");
+  const e2eRatioP99 = p99(boot, "e2e") / p99(restore, "e2e");
+
+  console.log("");
+  console.log("mode      e2e p50   e2e p99   rtt p50   guest p50  memory  instantiate  init     execute  pool hits");
+  for (const [name, arr] of [["boot", boot], ["restore", restore]] as const) {
+    console.log(
+      `${name.padEnd(9)} ${f(m(arr, "e2e")).padStart(8)}  ${f(p99(arr, "e2e")).padStart(8)}  ` +
+        `${f(m(arr, "rtt")).padStart(8)}  ${f(m(arr, "guest")).padStart(9)}  ` +
+        `${f(m(arr, "memory")).padStart(6)}  ${f(m(arr, "instantiate")).padStart(11)}  ` +
+        `${f(m(arr, "init")).padStart(7)}  ${f(m(arr, "execute")).padStart(7)}  ` +
+        `${arr.filter((s) => s.poolHit).length}/${arr.length}`,
+    );
+  }
+  console.log("");
+  console.log(
+    `wasm-land ratio (guest execution, boot ÷ restore, p50): ${f(wasmRatio, 0)}x ` +
+      `(${f(wasmRatioInst, 0)}x counting instantiation as guest time)`,
+  );
+  console.log(
+    `end-to-end ratio (request in to response out): p50 ${f(e2eRatio, 0)}x, p99 ${f(e2eRatioP99, 0)}x`,
+  );
+  console.log(
+    `restore phases p50 (ms): decode ${f(decodeMs)} (once per process), memory ` +
+      `${f(m(restore, "memory"))}, instantiate ${f(m(restore, "instantiate"))}, execute ` +
+      `${f(m(restore, "execute"))}, other (runner, HTTP body) ` +
+      `${f(m(restore, "e2e") - m(restore, "memory") - m(restore, "instantiate") - m(restore, "execute"))}`,
+  );
+
+  const pc = { boot: [] as number[], restore: [] as number[] };
+  for (let i = 0; i < processRuns; i++) {
+    for (const mode of ["boot", "restore"] as const) {
+      pc[mode].push((await measureProcessCold(mode, dir)).total);
+    }
+  }
+  console.log(
+    `process-cold (spawn of a new deno process to its first response, median of ${processRuns}): ` +
+      `boot ${f(median(pc.boot), 0)} ms, restore ${f(median(pc.restore), 0)} ms`,
+  );
+  if (parked.length > 0) {
+    console.log(
+      `parked (extra mode, NOT the cold path: a memory already holding the image; ` +
+        `${(parkedBytes / 1e6).toFixed(0)} MB held for ${parked.length}): e2e p50 ` +
+        `${f(m(parked, "e2e"))} ms, instantiate ${f(m(parked, "instantiate"))}, execute ` +
+        `${f(m(parked, "execute"))}`,
+    );
+  }
+  const st = pool.stats();
+  console.log(
+    `pool: ${st.hits} hits, ${st.misses} misses, ${st.idle} idle holding ` +
+      `${(st.idleBytes / 1e6).toFixed(0)} MB`,
+  );
+  pool.close();
+  await Deno.remove(dir, { recursive: true });
+  console.log(JSON.stringify({
+    n,
+    wasm_ratio: round(wasmRatio, 1),
+    wasm_ratio_with_instantiate: round(wasmRatioInst, 1),
+    e2e_ratio: round(e2eRatio, 1),
+    e2e_ratio_p99: round(e2eRatioP99, 1),
+    boot_p50_ms: round(m(boot, "e2e")),
+    boot_p99_ms: round(p99(boot, "e2e")),
+    restore_p50_ms: round(m(restore, "e2e")),
+    restore_p99_ms: round(p99(restore, "e2e")),
+    restore_rtt_p50_ms: round(m(restore, "rtt")),
+    process_cold_boot_ms: round(median(pc.boot), 1),
+    process_cold_restore_ms: round(median(pc.restore), 1),
+    restore_phases_p50_ms: {
+      decode_once: round(decodeMs),
+      memory: round(m(restore, "memory")),
+      instantiate: round(m(restore, "instantiate")),
+      execute: round(m(restore, "execute")),
+    },
+    parked_p50_ms: parked.length > 0 ? round(m(parked, "e2e")) : null,
+    parked_memory_bytes: parkedBytes,
+  }));
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,233 @@
+/**
+ * The instance Worker's boot function for proxy and WCGI apps (runtime/instance/worker.ts loads it
+ * through `bootUrl`): restore from the app's journal when one is given and it applies, cold-boot
+ * otherwise. A refused journal never fails the boot: the reason goes to the log and into the boot
+ * phases as `journal_rejected_<reason>` (value 0) so the host can count it in /_thaw/metrics.
+ *
+ * @example
+ * ```ts
+ * // Host side: pool options
+ * const bootUrl = new URL("../snapshot/boot.ts", import.meta.url).href;
+ * ```
+ * @module
+ */
+
+import { basename } from "node:path";
+import { bytesInput, CollectOutput } from "../wasi/mod.ts";
+import { createProxyRunner, createWcgiRunner, type Runner } from "../runners/mod.ts";
+import type { BootResult, InstanceSpec } from "../instance/mod.ts";
+import { acceptJournal, configHash, type RejectReason } from "./accept.ts";
+import { guestConnection } from "./capture.ts";
+import type { Guest, GuestConfig, RunOutcome } from "./guest.ts";
+import { moduleIdentity, readPrepareInfo } from "./prepare.ts";
+import {
+  bootInstance,
+  createWcgiRestoreRunner,
+  type Restored,
+  restoreInstance,
+  type RestoreSource,
+} from "./restore.ts";
+
+/** What {@link bootOrRestore} decided and did. */
+export interface BootDecision extends BootResult {
+  /** `restore` when the journal was applied. */
+  readonly mode: "restore" | "cold";
+  /** Why the journal was not applied, when there was one. */
+  readonly rejected?: { readonly reason: RejectReason; readonly message: string };
+}
+
+/** The guest config of an instance spec. */
+export function guestConfigOf(spec: InstanceSpec): GuestConfig {
+  return {
+    argv0: basename(spec.wasmPath),
+    args: spec.args,
+    env: spec.env,
+    mounts: spec.mounts ?? [],
+  };
+}
+
+async function proxyRunner(
+  restored: Restored,
+  spec: InstanceSpec,
+  timeoutMs: number,
+): Promise<Runner> {
+  const guest: Guest = restored.guest;
+  let port = spec.port;
+  if (port === undefined) {
+    const listeners = guest.net.listeners();
+    if (listeners.length > 0) port = listeners[0].address.port;
+    else {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const first = await Promise.race([
+        guest.net.firstListen(),
+        restored.running.then((o: RunOutcome) => {
+          throw new Error(`${spec.name}: the guest ended (${JSON.stringify(o)}) before listening`);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`${spec.name}: no listen within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      port = first.address.port;
+    }
+  }
+  const p = port;
+  return createProxyRunner({
+    connect: () => Promise.resolve(guestConnection(guest.net.connect(p))),
+  });
+}
+
+function coldWcgiRunner(source: Pick<RestoreSource, "module" | "info">, config: GuestConfig): Runner {
+  return createWcgiRunner({
+    env: { ...config.env },
+    execute: async (run) => {
+      const stdout = new CollectOutput();
+      const stderr = new CollectOutput();
+      const booted = bootInstance(source, config, {
+        env: run.env,
+        stdin: bytesInput(run.stdin),
+        stdout,
+        stderr,
+      });
+      const outcome = await booted.running;
+      const exitCode = outcome.kind === "exited" ? outcome.code : 1;
+      return { stdout: stdout.bytes(), stderr: stderr.bytes(), exitCode };
+    },
+  });
+}
+
+/** Options of {@link bootOrRestore}. */
+export interface BootOrRestoreOptions {
+  /** The journal's bytes (instead of reading `spec.journalPath`). */
+  readonly journal?: Uint8Array;
+  /** Snapshots older than this are refused. */
+  readonly maxAgeMs?: number;
+  /** Guest stdout/stderr; default "inherit" (the host's log). */
+  readonly stdout?: "inherit" | "null" | ((chunk: Uint8Array) => void);
+  readonly stderr?: "inherit" | "null" | ((chunk: Uint8Array) => void);
+  /** Milliseconds a cold-booted proxy app has to listen. @default spec.listenTimeoutMs or 10000 */
+  readonly listenTimeoutMs?: number;
+}
+
+/**
+ * Restores the instance from its journal when the journal applies, else cold-boots it. Never
+ * throws because of a bad journal; throws only when the cold boot itself fails.
+ */
+export async function bootOrRestore(
+  module: WebAssembly.Module,
+  spec: InstanceSpec,
+  options: BootOrRestoreOptions = {},
+): Promise<BootDecision> {
+  const config = guestConfigOf(spec);
+  const info = readPrepareInfo(module);
+  const io = { stdout: options.stdout ?? "inherit", stderr: options.stderr ?? "inherit" } as const;
+  const timeoutMs = options.listenTimeoutMs ?? spec.listenTimeoutMs ?? 10_000;
+  let rejected: BootDecision["rejected"];
+  const journalBytes = options.journal ??
+    (spec.journalPath ? await Deno.readFile(spec.journalPath).catch(() => null) : undefined);
+  if (journalBytes === null) {
+    rejected = { reason: "unreadable", message: `Cannot read ${spec.journalPath}; cold-booting` };
+  } else if (journalBytes !== undefined && info === null) {
+    rejected = {
+      reason: "module-mismatch",
+      message: "The module is not prepared for instaboot; cold-booting",
+    };
+  } else if (journalBytes !== undefined && info !== null) {
+    const t0 = performance.now();
+    const verdict = acceptJournal(journalBytes, {
+      moduleHash: (await moduleIdentity(module))!,
+      configHash: await configHash({
+        runner: spec.runner,
+        env: spec.env,
+        args: spec.args,
+        mounts: config.mounts,
+      }),
+      maxAgeMs: options.maxAgeMs ?? (spec as { maxAgeMs?: number }).maxAgeMs,
+    });
+    const verifyMs = performance.now() - t0;
+    if (!verdict.ok) rejected = { reason: verdict.reason, message: verdict.message };
+    else {
+      const source: RestoreSource = { module, restoreModule: null, info, records: verdict.records };
+      try {
+        const t1 = performance.now();
+        if (spec.runner === "wcgi") {
+          // Prove the journal applies before serving from it; each request restores afresh.
+          const probe = restoreInstance(source, config, { stdin: bytesInput(""), ...nullIo });
+          await probe.running;
+          return {
+            mode: "restore",
+            runner: createWcgiRestoreRunner(source, config),
+            phases: { restore: performance.now() - t1 + verifyMs, verify: verifyMs },
+          };
+        }
+        const restored = restoreInstance(source, config, io);
+        await restored.resumed;
+        const runner = await proxyRunner(restored, spec, timeoutMs);
+        return {
+          mode: "restore",
+          runner,
+          phases: { restore: performance.now() - t1 + verifyMs, verify: verifyMs, ...restored.phases },
+          exited: restored.running,
+        };
+      } catch (e) {
+        rejected = {
+          reason: "bad-state",
+          message: `The journal does not apply to this module: ${(e as Error).message}; ` +
+            "cold-booting instead",
+        };
+      }
+    }
+  }
+  if (rejected !== undefined) console.warn(`${spec.name}: ${rejected.message}`);
+  const marks: Record<string, number> = rejected ? { [`journal_rejected_${rejected.reason}`]: 0 } : {};
+  const prepared = info ?? fallbackInfo(module);
+  const t2 = performance.now();
+  if (spec.runner === "wcgi") {
+    return {
+      mode: "cold",
+      rejected,
+      runner: coldWcgiRunner({ module, info: prepared }, config),
+      phases: { instantiate: performance.now() - t2, ...marks },
+    };
+  }
+  if (spec.runner !== "proxy") {
+    throw new Error(`${spec.name}: the instaboot boot function serves proxy and wcgi apps only`);
+  }
+  const booted = bootInstance({ module, info: prepared }, config, io);
+  const runner = await proxyRunner(booted, spec, timeoutMs);
+  return {
+    mode: "cold",
+    rejected,
+    runner,
+    phases: { instantiate: performance.now() - t2, ...marks },
+    exited: booted.running,
+  };
+}
+
+const nullIo = { stdout: "null", stderr: "null" } as const;
+
+/** Prepare info for a module that was never prepared: runs as is, no snapshot support. */
+function fallbackInfo(module: WebAssembly.Module): NonNullable<ReturnType<typeof readPrepareInfo>> {
+  const exports = WebAssembly.Module.exports(module).map((e) => e.name);
+  return {
+    version: 1,
+    inputHash: "",
+    inputSize: 0,
+    asyncify: "none",
+    asyncifyImports: [],
+    asyncifyMemory: null,
+    asyncifyBufferSize: 0,
+    globals: [],
+    kind: exports.includes("_start") ? "command" : "reactor",
+  };
+}
+
+/**
+ * The Worker's boot function (see runtime/instance/worker.ts `BootFunction`).
+ */
+export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
+  const d = await bootOrRestore(module, spec);
+  return { runner: d.runner, phases: d.phases, exited: d.exited };
+}

@@ -1,0 +1,212 @@
+/**
+ * One guest instance as instaboot runs it: a {@link Process} with WASI and WASIX imports, its own
+ * virtual network and file system (memory root, package mounts read-only), and, for asyncified
+ * modules, an {@link AsyncifyController} between the guest and every blocking import.
+ *
+ * Both the deploy-time capture and the host-side restore (and the cold boot it falls back to) use
+ * this, so a restored instance sees exactly the environment the snapshot was taken in.
+ * @module
+ */
+
+import {
+  type BlockDecision,
+  type BlockPoint,
+  buildImports,
+  ProcExit,
+  Process,
+  type StdinOption,
+  type StdoutOption,
+  type SyscallResult,
+  type SyscallTable,
+  UNWIND,
+  wasiSyscalls,
+  WASI_MODULE,
+} from "../wasi/mod.ts";
+import {
+  WASIX_BLOCKING_IMPORTS,
+  WASIX_MODULE,
+  wasixState,
+  wasixSyscalls,
+} from "../wasix/mod.ts";
+import { VirtualNetwork } from "../vnet/mod.ts";
+import { MemFs, packageMount } from "../vfs/mod.ts";
+import { AsyncifyController } from "./asyncify.ts";
+import { suspending } from "./_jspi.ts";
+import type { PrepareInfo } from "./prepare.ts";
+
+/** What a guest is configured with: the parts of an app that shape the guest's world. */
+export interface GuestConfig {
+  /** argv[0]. */
+  readonly argv0: string;
+  /** Arguments after argv[0]. */
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Host directories mounted read-only into the guest. */
+  readonly mounts: readonly { readonly guest: string; readonly host: string }[];
+}
+
+/** An async-capable snapshot hook (see {@link SnapshotPolicy}). */
+export type AsyncBlockHook = (point: BlockPoint) => BlockDecision | Promise<BlockDecision>;
+
+/** Options of {@link Guest.create}. */
+export interface GuestOptions {
+  readonly stdin?: StdinOption;
+  readonly stdout?: StdoutOption;
+  readonly stderr?: StdoutOption;
+  /** The network; a fresh one by default. */
+  readonly net?: VirtualNetwork;
+  /** Replaces the config's env (a WCGI request's environment). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The snapshot hook, for capture. */
+  readonly hook?: AsyncBlockHook;
+  /** Memory for a restore variant that imports it. */
+  readonly memory?: WebAssembly.Memory;
+}
+
+/** A Process whose snapshot hook may answer with a promise (the runtime's hook is synchronous). */
+class HookedProcess extends Process {
+  hook: AsyncBlockHook | null = null;
+
+  override beforeBlock(point: BlockPoint): BlockDecision {
+    const d = this.hook?.(point) ?? "block";
+    // Direct callers (proc_snapshot) need a synchronous answer; the policy only defers idle blocks.
+    return d instanceof Promise ? "block" : d;
+  }
+
+  override block(
+    point: BlockPoint,
+    wait: () => Promise<unknown>,
+    retry: () => SyscallResult,
+  ): SyscallResult {
+    const d = this.hook?.(point) ?? "block";
+    if (d === "unwind") return UNWIND;
+    if (d === "block") return super.block(point, wait, retry);
+    // The syscall result may be a promise of UNWIND: the asyncify wrapper handles both forms.
+    return d.then((x) => x === "unwind" ? UNWIND : wait().then(retry)) as Promise<number>;
+  }
+}
+
+/** How a run of the guest's entry export ended. */
+export type RunOutcome =
+  | { readonly kind: "exited"; readonly code: number }
+  | { readonly kind: "unwound"; readonly syscall: string };
+
+/** One guest instance. Create with {@link Guest.create}. */
+export class Guest {
+  readonly proc: Process;
+  readonly net: VirtualNetwork;
+  readonly fs: MemFs;
+  readonly instance: WebAssembly.Instance;
+  readonly info: PrepareInfo;
+  /** Null unless the module was asyncified by prepare. */
+  readonly asyncify: AsyncifyController | null;
+  readonly #counters: { envReads: number };
+
+  private constructor(
+    proc: Process,
+    net: VirtualNetwork,
+    fs: MemFs,
+    instance: WebAssembly.Instance,
+    info: PrepareInfo,
+    asyncify: AsyncifyController | null,
+    counters: { envReads: number },
+  ) {
+    this.proc = proc;
+    this.net = net;
+    this.fs = fs;
+    this.instance = instance;
+    this.info = info;
+    this.asyncify = asyncify;
+    this.#counters = counters;
+  }
+
+  /** How many times the guest called `environ_sizes_get` or `environ_get`. */
+  get envReads(): number {
+    return this.#counters.envReads;
+  }
+
+  /**
+   * Builds the process, the imports and the instance (synchronously instantiated: the module is
+   * already compiled).
+   */
+  static create(
+    module: WebAssembly.Module,
+    info: PrepareInfo,
+    config: GuestConfig,
+    options: GuestOptions = {},
+  ): Guest {
+    const fs = new MemFs();
+    for (const m of config.mounts) fs.mount(m.guest, packageMount(m.host));
+    const net = options.net ?? new VirtualNetwork();
+    const proc = new HookedProcess({
+      args: [config.argv0, ...config.args],
+      env: options.env ?? config.env,
+      fs,
+      stdin: options.stdin ?? "null",
+      stdout: options.stdout ?? "null",
+      stderr: options.stderr ?? "null",
+    });
+    proc.hook = options.hook ?? null;
+    wasixState(proc, { net });
+    const ctl = info.asyncify === "added" ? new AsyncifyController(info) : null;
+    const counters = { envReads: 0 };
+    const namespace = (table: SyscallTable, blocking: ReadonlySet<string>) => {
+      const plain = buildImports(table, new Set(), { jspi: false });
+      for (const name of ["environ_sizes_get", "environ_get"]) {
+        const fn = plain[name] as ((...a: unknown[]) => unknown) | undefined;
+        if (fn) {
+          plain[name] = (...a: unknown[]) => {
+            counters.envReads++;
+            return fn(...a);
+          };
+        }
+      }
+      for (const name of blocking) {
+        const fn = plain[name] as ((...a: unknown[]) => unknown) | undefined;
+        if (fn === undefined) continue;
+        plain[name] = suspending(ctl ? ctl.wrap(fn, name) : fn);
+      }
+      return plain;
+    };
+    const imports: WebAssembly.Imports = {
+      [WASI_MODULE]: namespace(wasiSyscalls(proc), WASIX_BLOCKING_IMPORTS),
+      [WASIX_MODULE]: namespace(
+        { ...wasiSyscalls(proc), ...wasixSyscalls(proc) },
+        WASIX_BLOCKING_IMPORTS,
+      ),
+    };
+    if (options.memory) imports.thaw = { memory: options.memory };
+    const instance = new WebAssembly.Instance(module, imports);
+    ctl?.bind(instance);
+    proc.bind(instance);
+    return new Guest(proc, net, fs, instance, info, ctl, counters);
+  }
+
+  /** Replaces the snapshot hook (capture only). */
+  setHook(hook: AsyncBlockHook | null): void {
+    (this.proc as HookedProcess).hook = hook;
+  }
+
+  /**
+   * Calls the entry export (`_start`, or `_initialize` for reactors) through JSPI and says how it
+   * ended: the guest exited (returned, or proc_exit), or it unwound for a snapshot.
+   */
+  async run(entry = "_start"): Promise<RunOutcome> {
+    const fn = this.instance.exports[entry];
+    if (typeof fn !== "function") {
+      throw new Error(`The module has no ${entry} export`);
+    }
+    try {
+      await this.proc.call(fn as () => unknown);
+    } catch (e) {
+      if (!(e instanceof ProcExit)) throw e;
+      this.proc.exitCode = e.code;
+      return { kind: "exited", code: e.code };
+    }
+    if (this.asyncify !== null && this.asyncify.state === "unwinding") {
+      return { kind: "unwound", syscall: this.asyncify.unwindReason ?? "?" };
+    }
+    this.proc.exitCode = 0;
+    return { kind: "exited", code: 0 };
+  }
+}
