@@ -15,10 +15,10 @@ for (let i = 0; i < 40; i++) {
   if (mode === "eval") inst.evalString('""');
   if (mode === "touch") { const u = new Uint32Array(memory.buffer); let x = 0; for (let k = 0; k < u.length; k += 16) x ^= u[k]; if (x === 12345) console.log(x); }
   const g0 = Deno.env.get("GC") ? inst.evalString("GC.stat.values_at(:count, :minor_gc_count, :major_gc_count).join(',')") : "";
-  inst.serve(req, () => {}); a.push(inst.lastServeMs);
+  await inst.serve(req, () => {}); a.push(inst.lastServeMs);
   if (Deno.env.get("GC")) console.log(g0, inst.evalString("GC.stat.values_at(:count, :minor_gc_count, :major_gc_count).join(',')"), inst.lastServeMs.toFixed(2));
-  inst.serve(req, () => {}); b.push(inst.lastServeMs);
-  inst.serve(req, () => {}); c.push(inst.lastServeMs);
+  await inst.serve(req, () => {}); b.push(inst.lastServeMs);
+  await inst.serve(req, () => {}); c.push(inst.lastServeMs);
   pool.give(memory);
   await pool.idle();
 }

@@ -101,8 +101,10 @@ async function coldRequest(
   const before = host.pool.stats().hits;
   let instance: RubyInstance;
   if (mode === "boot") {
-    const memory = host.pool.take(host.program.layout.memoryMinPages);
-    instance = RubyInstance.boot(host.program, host.app, { memory, log: quiet() });
+    // Same pool, same size class as restore: a booting Ruby grows its memory to about the
+    // image's size anyway.
+    const memory = host.pool.take(host.image.pages);
+    instance = await RubyInstance.boot(host.program, host.app, { memory, log: quiet() });
   } else if (mode === "restore") {
     const memory = host.pool.take(host.image.pages);
     instance = RubyInstance.restore(host.program, host.app, host.image, { memory, log: quiet() });
@@ -158,65 +160,104 @@ async function deploy(
  * thread reads the app, reads and decodes the journal, and pre-faults one blank memory.
  */
 async function processCold(mode: "boot" | "restore", dir: string): Promise<void> {
+  const tMain = performance.now();
   const pool = new MemoryPool({ maxIdle: 1 });
   const appReady = readRackApp(BLOG);
+  let decodeMs = 0;
   const [program, image] = await Promise.all([
     loadRubyProgram(new URL(`file://${dir}/ruby.prepared.wasm`)),
     (async () => {
       if (mode === "boot") return undefined;
       const app = await appReady;
-      const image = decodeRubyJournal(await Deno.readFile(`${dir}/app.journal`), {
-        configHash: await appHash(app),
-      });
+      const bytes = await Deno.readFile(`${dir}/app.journal`);
+      const t = performance.now();
+      const image = decodeRubyJournal(bytes, { configHash: await appHash(app) });
+      decodeMs = performance.now() - t;
       await pool.prefill(image.pages, 1);
       return image;
     })(),
   ]);
   const app = await appReady;
   if (!image) await pool.prefill(program.layout.memoryMinPages, 1);
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+    const t0 = performance.now();
     const memory = pool.take(image ? image.pages : program.layout.memoryMinPages);
     const instance = image
       ? RubyInstance.restore(program, app, image, { memory, log: quiet() })
-      : RubyInstance.boot(program, app, { memory, log: quiet() });
-    return createRackRunner(instance).handle(req);
+      : await RubyInstance.boot(program, app, { memory, log: quiet() });
+    const res = await createRackRunner(instance).handle(req);
+    const body = await res.arrayBuffer();
+    const p = instance.phases;
+    console.log(JSON.stringify({
+      // performance.now() counts from the isolate's start, a few ms after the process's.
+      modulesLoaded: tMain,
+      compile: program.compileMs,
+      decode: decodeMs,
+      listening: ready,
+      memory: p.memory,
+      instantiate: p.instantiate,
+      init: p.init,
+      execute: instance.lastServeMs,
+      request: performance.now() - t0,
+      responded: performance.now(),
+    }));
+    return new Response(body, { status: res.status, headers: res.headers });
   });
-  console.log(`PORT ${server.addr.port} ${performance.now().toFixed(3)}`);
+  const ready = performance.now();
+  console.log(`PORT ${server.addr.port}`);
   await new Promise((r) => setTimeout(r, 30_000));
   await server.shutdown();
+}
+
+interface ChildPhases {
+  modulesLoaded: number;
+  compile: number;
+  decode: number;
+  listening: number;
+  memory: number;
+  instantiate: number;
+  init: number;
+  execute: number;
+  request: number;
+  responded: number;
 }
 
 async function measureProcessCold(
   mode: "boot" | "restore",
   dir: string,
-): Promise<{ total: number; child: number }> {
+): Promise<{ total: number; child: ChildPhases }> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL(import.meta.url).pathname, "--child", mode, "--dir", dir],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
-  let port = 0;
-  while (!port) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("Child exited before listening");
-    buf += value;
-    const m = buf.match(/PORT (\d+)/);
-    if (m) port = Number(m[1]);
-  }
+  const nextLine = async (): Promise<string> => {
+    while (!buf.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`Process-cold ${mode}: the child exited early`);
+      buf += value;
+    }
+    const i = buf.indexOf("\n");
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    return line;
+  };
+  const port = Number((await nextLine()).match(/PORT (\d+)/)?.[1]);
   const res = await fetch(`http://127.0.0.1:${port}/posts/how-restore-works`);
   const text = await res.text();
   const total = performance.now() - t0;
   if (res.status !== 200 || !text.includes("How restore works")) {
     throw new Error(`Process-cold ${mode}: bad response ${res.status}`);
   }
+  const phases = JSON.parse(await nextLine()) as ChildPhases;
   child.kill();
   await child.status;
-  reader.releaseLock();
+  lines.releaseLock();
   await child.stdout.cancel().catch(() => {});
-  return { total, child: total };
+  return { total, child: phases };
 }
 
 async function main() {
@@ -271,7 +312,9 @@ async function main() {
   const host: Host = { program, app, image, pool, parked: [] };
   console.log(
     `host start: compile ${f(compileMs, 1)} ms, read journal ${f(readMs, 1)} ms, ` +
-      `decode ${f(decodeMs, 1)} ms (${image.runs.length} runs, ${(imageBytes / 1e6).toFixed(1)} MB ` +
+      `decode ${f(decodeMs, 1)} ms (${image.runs.length} runs, ${
+        (imageBytes / 1e6).toFixed(1)
+      } MB ` +
       `non-zero of ${(image.pages * 65536 / 1e6).toFixed(1)} MB)`,
   );
 
@@ -332,7 +375,9 @@ async function main() {
   const e2eRatioP99 = p99(boot, "e2e") / p99(restore, "e2e");
 
   console.log("");
-  console.log("mode      e2e p50   e2e p99   rtt p50   guest p50  memory  instantiate  init     execute  pool hits");
+  console.log(
+    "mode      e2e p50   e2e p99   rtt p50   guest p50  memory  instantiate  init     execute  pool hits",
+  );
   for (const [name, arr] of [["boot", boot], ["restore", restore]] as const) {
     console.log(
       `${name.padEnd(9)} ${f(m(arr, "e2e")).padStart(8)}  ${f(p99(arr, "e2e")).padStart(8)}  ` +
@@ -348,25 +393,49 @@ async function main() {
       `(${f(wasmRatioInst, 0)}x counting instantiation as guest time)`,
   );
   console.log(
-    `end-to-end ratio (request in to response out): p50 ${f(e2eRatio, 0)}x, p99 ${f(e2eRatioP99, 0)}x`,
+    `end-to-end ratio (request in to response out): p50 ${f(e2eRatio, 0)}x, p99 ${
+      f(e2eRatioP99, 0)
+    }x`,
   );
   console.log(
     `restore phases p50 (ms): decode ${f(decodeMs)} (once per process), memory ` +
       `${f(m(restore, "memory"))}, instantiate ${f(m(restore, "instantiate"))}, execute ` +
       `${f(m(restore, "execute"))}, other (runner, HTTP body) ` +
-      `${f(m(restore, "e2e") - m(restore, "memory") - m(restore, "instantiate") - m(restore, "execute"))}`,
+      `${
+        f(
+          m(restore, "e2e") - m(restore, "memory") - m(restore, "instantiate") -
+            m(restore, "execute"),
+        )
+      }`,
   );
 
   const pc = { boot: [] as number[], restore: [] as number[] };
+  const pcPhases: Record<"boot" | "restore", ChildPhases[]> = { boot: [], restore: [] };
   for (let i = 0; i < processRuns; i++) {
     for (const mode of ["boot", "restore"] as const) {
-      pc[mode].push((await measureProcessCold(mode, dir)).total);
+      const r = await measureProcessCold(mode, dir);
+      pc[mode].push(r.total);
+      pcPhases[mode].push(r.child);
     }
   }
   console.log(
     `process-cold (spawn of a new deno process to its first response, median of ${processRuns}): ` +
       `boot ${f(median(pc.boot), 0)} ms, restore ${f(median(pc.restore), 0)} ms`,
   );
+  for (const mode of ["boot", "restore"] as const) {
+    const ph = (k: keyof ChildPhases) => f(median(pcPhases[mode].map((p) => p[k])), 1);
+    console.log(
+      `  ${mode} child (ms since its isolate started, median): modules loaded ${
+        ph("modulesLoaded")
+      }, compile ${ph("compile")} (streaming, overlaps journal read ${
+        ph("decode")
+      } decode), listening at ${ph("listening")}; first request ${ph("request")} = memory ${
+        ph("memory")
+      } + instantiate ${ph("instantiate")} + init ${ph("init")} + execute ${
+        ph("execute")
+      }; responded at ${ph("responded")}`,
+    );
+  }
   if (parked.length > 0) {
     console.log(
       `parked (extra mode, NOT the cold path: a memory already holding the image; ` +

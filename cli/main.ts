@@ -20,6 +20,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "boot and warm an app, snapshot it, and write (or upload) a deploy bundle",
     load: () => import("./deploy/mod.ts"),
   },
+  run: {
+    summary: "run a WASI command module (wasmtime-compatible flags: --dir, --env, --tcplisten)",
+    load: () => import("./run.ts"),
+  },
   journal: {
     summary: "inspect, verify or compact a journal file",
     load: () => import("./journal_cmd.ts"),

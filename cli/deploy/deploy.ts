@@ -14,8 +14,8 @@ import {
   configHash,
   configIdentityOf,
   moduleIdentity,
-  prepareModule,
   PrepareError,
+  prepareModule,
   sha256Hex,
   THAW_VERSION,
 } from "../../runtime/snapshot/mod.ts";
@@ -49,7 +49,14 @@ export type DeployEvent =
     problem?: string;
     ms: number;
   }
-  | { type: "snapshot"; syscall: string; reason: string; records: number; bytes: number; ms: number }
+  | {
+    type: "snapshot";
+    syscall: string;
+    reason: string;
+    records: number;
+    bytes: number;
+    ms: number;
+  }
   | { type: "warning"; message: string };
 
 /** Options of {@link deploy}. */

@@ -19,7 +19,13 @@ import { ConfigError, formatIssue, loadApp } from "../../config/mod.ts";
 import { deploy, DeployError, type DeployEvent } from "./deploy.ts";
 import { uploadBundle, UploadError } from "./upload.ts";
 
-export { deploy, DeployError, type DeployEvent, type DeployOptions, type DeployResult } from "./deploy.ts";
+export {
+  deploy,
+  DeployError,
+  type DeployEvent,
+  type DeployOptions,
+  type DeployResult,
+} from "./deploy.ts";
 export { uploadBundle, UploadError, type UploadOptions } from "./upload.ts";
 
 const USAGE = `Usage: thaw deploy [APP_DIR] [--out DIR] [--to URL] [--token TOKEN]
@@ -119,7 +125,9 @@ export async function main(args: string[]): Promise<number> {
     const m = result.manifest;
     console.log(
       `\nBundle ${out}\n` +
-        `  module   ${m.module.file}  ${kb(m.module.size)}  sha256 ${m.module.sha256.slice(0, 12)}\n` +
+        `  module   ${m.module.file}  ${kb(m.module.size)}  sha256 ${
+          m.module.sha256.slice(0, 12)
+        }\n` +
         `  journal  ${m.journal.file}  ${kb(m.journal.size)}  ${m.journal.records} records ` +
         `(compacted from ${m.journal.rawRecords})\n` +
         `  trigger  ${m.journal.trigger}\n` +

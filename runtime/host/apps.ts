@@ -9,6 +9,7 @@
 import { basename, join } from "node:path";
 import { ConfigError, loadApp, type ResolvedApp } from "../../config/mod.ts";
 import type { InstancePermissions, InstanceSpec } from "../instance/mod.ts";
+import { loadRackRunner } from "../runners/mod.ts";
 import { limitMemory, MemoryLimitError } from "./limits.ts";
 import type { BrokenApp, HostApp } from "./server.ts";
 
@@ -57,10 +58,14 @@ async function findJournal(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** Thaw's own source tree: Workers that load a runner's boot module at run time read it. */
+const SOURCE_ROOT = new URL("../../", import.meta.url).pathname;
+
 /** Builds the instance spec and Worker permissions for a resolved app. */
 export function instanceSpecOf(
   app: ResolvedApp,
   journalPath?: string,
+  options: { readSource?: boolean } = {},
 ): { spec: InstanceSpec; permissions: InstancePermissions } {
   const mounts = app.mounts.map((m) => ({ guest: m.guest, host: m.host }));
   const spec: InstanceSpec = {
@@ -71,9 +76,11 @@ export function instanceSpecOf(
     wasmPath: app.wasmPath,
     mounts,
     journalPath,
+    memoryLimitBytes: app.memoryLimitBytes,
   };
   // A Worker reads only what the app mounts, and the journal it restores from.
   const read = [...mounts.map((m) => m.host), ...(journalPath ? [journalPath] : [])];
+  if (options.readSource) read.push(SOURCE_ROOT);
   const permissions: InstancePermissions = read.length === 0 ? "none" : {
     read,
     write: false,
@@ -108,6 +115,12 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
   } catch (err) {
     throw new Error(`${resolved.wasmPath}: cannot read the module: ${(err as Error).message}`);
   }
+  let bootUrl: string | undefined;
+  if (resolved.runner === "rack") {
+    const rack = await loadRackRunner();
+    bootUrl = rack.RACK_BOOT_URL;
+    bytes = await rack.prepareRubyModule(bytes);
+  }
   if (resolved.memoryLimitBytes !== undefined) {
     try {
       bytes = limitMemory(bytes, resolved.memoryLimitBytes);
@@ -132,7 +145,9 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
         problems.map((p) => `  ${p}`).join("\n"),
     );
   }
-  const { spec, permissions } = instanceSpecOf(resolved, await findJournal(dir));
+  const { spec, permissions } = instanceSpecOf(resolved, await findJournal(dir), {
+    readSource: bootUrl !== undefined,
+  });
   return {
     name: resolved.name,
     domains: resolved.domains,
@@ -141,6 +156,7 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
     loadMs,
     singleConcurrency: resolved.scaling.mode === "single_concurrency",
     permissions,
+    bootUrl,
     source: dir,
   };
 }

@@ -85,8 +85,10 @@ function skipValType(c: Cursor) {
 }
 
 /**
- * Returns a copy of a module whose memories (defined or imported) cannot grow past
- * `limitBytes`. The guest sees `memory.grow` fail, as on a host with that much memory.
+ * Returns a copy of a module whose defined memories cannot grow past `limitBytes`. The guest
+ * sees `memory.grow` fail, as on a host with that much memory. Imported memories are limited
+ * only with `imports: true`: the instantiator must then give them a maximum within the limit
+ * (runners that create the memory themselves apply `InstanceSpec.memoryLimitBytes` instead).
  *
  * @throws {MemoryLimitError} when the module's initial memory already exceeds the limit.
  * @example
@@ -98,7 +100,11 @@ function skipValType(c: Cursor) {
  * console.assert(WebAssembly.validate(limited));
  * ```
  */
-export function limitMemory(module: Uint8Array, limitBytes: number): Uint8Array {
+export function limitMemory(
+  module: Uint8Array,
+  limitBytes: number,
+  options: { imports?: boolean } = {},
+): Uint8Array {
   const maxPages = Math.floor(limitBytes / WASM_PAGE);
   const c = new Cursor(module, 8);
   if (module.length < 8 || module[0] !== 0 || module[1] !== 0x61) {
@@ -128,12 +134,16 @@ export function limitMemory(module: Uint8Array, limitBytes: number): Uint8Array 
       body.skip(body.leb()); // module name
       body.skip(body.leb()); // field name
       const kind = body.u8();
-      if (kind === 2) {
+      if (kind === 2 && options.imports) {
         out.push(...body.bytes.subarray(entryStart, body.at));
         out.push(...rewriteLimits(body, maxPages, limitBytes));
         continue;
       }
-      if (kind === 0) body.leb();
+      if (kind === 2) {
+        const flags = body.u8();
+        body.leb();
+        if (flags & 1) body.leb();
+      } else if (kind === 0) body.leb();
       else if (kind === 1) {
         skipValType(body);
         const flags = body.u8();

@@ -86,6 +86,15 @@ export interface Host {
   close(): Promise<void>;
 }
 
+interface PoolEntry {
+  app: HostApp;
+  pool: AppPool;
+  firstLoad: boolean;
+  /** Counter handles by status code. */
+  requests: Map<number, () => void>;
+  latency: (seconds: number) => void;
+}
+
 const REQUESTS = "thaw_requests_total";
 const COLD_STARTS = "thaw_cold_starts_total";
 const INSTANCES = "thaw_instances";
@@ -103,9 +112,18 @@ function serverTiming(res: Pick<PoolResponse, "phases" | "execute">, load: numbe
     `load;dur=${fmt(load)}`,
     `${boot};dur=${fmt(res.phases[boot] ?? 0)}`,
   ];
-  if (res.phases.worker !== undefined) parts.push(`worker;dur=${fmt(res.phases.worker)}`);
+  // Sub-phases a boot function reports (worker spawn, listen, Ruby init, ...), when cold.
+  for (const [name, ms] of Object.entries(res.phases)) {
+    if (name !== boot) parts.push(`${name};dur=${fmt(ms)}`);
+  }
   parts.push(`execute;dur=${fmt(res.execute)}`);
   return parts.join(", ");
+}
+
+/** The path and query of an absolute URL, without parsing all of it. */
+function pathOf(url: string): string {
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  return slash < 0 ? "/" : url.slice(slash);
 }
 
 function text(status: number, body: string, headers: HeadersInit = {}): Response {
@@ -132,7 +150,7 @@ export function createHost(options: HostOptions): Host {
   const spawner = new WorkerSpawner({ prespawn: options.prespawn ?? 2 });
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const router = new Router([], options.defaultApp);
-  const pools = new Map<string, { app: HostApp; pool: AppPool; firstLoad: boolean }>();
+  const pools = new Map<string, PoolEntry>();
   const broken = new Map<string, BrokenApp>();
   const started = Date.now();
 
@@ -175,7 +193,13 @@ export function createHost(options: HostOptions): Host {
         },
       },
     });
-    pools.set(app.name, { app, pool, firstLoad: true });
+    pools.set(app.name, {
+      app,
+      pool,
+      firstLoad: true,
+      requests: new Map(),
+      latency: metrics.histogramHandle(LATENCY, "", labels),
+    });
   }
   for (const app of options.broken ?? []) {
     if (pools.has(app.name)) continue;
@@ -210,17 +234,18 @@ export function createHost(options: HostOptions): Host {
     info?: { remoteAddr?: { hostname?: string } },
   ): Promise<Response> {
     const start = performance.now();
-    const url = new URL(request.url);
-    if (url.pathname.startsWith("/_thaw/")) {
-      if (url.pathname === "/_thaw/health") return health();
-      if (url.pathname === "/_thaw/metrics") {
+    const path = pathOf(request.url);
+    if (path.startsWith("/_thaw/")) {
+      const pathname = new URL(request.url).pathname;
+      if (pathname === "/_thaw/health") return health();
+      if (pathname === "/_thaw/metrics") {
         return new Response(metrics.render(), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         });
       }
-      return text(404, `No Thaw endpoint ${url.pathname}; try /_thaw/health or /_thaw/metrics`);
+      return text(404, `No Thaw endpoint ${pathname}; try /_thaw/health or /_thaw/metrics`);
     }
-    const hostHeader = request.headers.get("host") ?? url.host;
+    const hostHeader = request.headers.get("host") ?? new URL(request.url).host;
     const name = router.match(hostHeader);
     if (name === undefined) {
       const known = [...pools.keys()].map((n) => `${n}.localhost`).join(", ");
@@ -236,17 +261,16 @@ export function createHost(options: HostOptions): Host {
       metrics.counter(REQUESTS, "", { app: name, code: "503" });
       return text(503, `App ${name} failed to load:\n${failed?.message ?? "unknown app"}`);
     }
-    const labels = { app: name };
     const length = Number(request.headers.get("content-length") ?? 0);
     if (length > maxBody) {
-      metrics.counter(REQUESTS, "", { app: name, code: "413" });
+      count(entry, 413);
       return text(413, `Request body of ${length} bytes is over the ${maxBody} byte limit`);
     }
     let body: ArrayBuffer | null = null;
     if (request.body) {
       body = await request.arrayBuffer();
       if (body.byteLength > maxBody) {
-        metrics.counter(REQUESTS, "", { app: name, code: "413" });
+        count(entry, 413);
         return text(413, `Request body is over the ${maxBody} byte limit`);
       }
     }
@@ -266,22 +290,31 @@ export function createHost(options: HostOptions): Host {
       if (!(err instanceof InstanceError)) {
         log(`thaw: ${name}: host error: ${(err as Error).stack}`);
       }
-      metrics.counter(REQUESTS, "", { app: name, code: String(status) });
-      metrics.observe(LATENCY, "", labels, (performance.now() - start) / 1000);
+      count(entry, status);
+      entry.latency((performance.now() - start) / 1000);
       return text(status, `${name}: ${(err as Error).message}`, {
         "server-timing": `load;dur=${fmt(load)}, execute;dur=${fmt(performance.now() - start)}`,
       });
     }
-    metrics.counter(REQUESTS, "", { app: name, code: String(res.status) });
-    metrics.observe(LATENCY, "", labels, (performance.now() - start) / 1000);
-    const out = new Headers(res.headers);
-    out.append("server-timing", serverTiming(res, load));
+    count(entry, res.status);
+    entry.latency((performance.now() - start) / 1000);
+    const out = res.headers;
+    out.push(["server-timing", serverTiming(res, load)]);
     const nullBody = request.method === "HEAD" || res.status === 204 || res.status === 304;
     return new Response(nullBody ? null : res.body as BodyInit | null, {
       status: res.status,
       statusText: res.statusText,
       headers: out,
     });
+  }
+
+  function count(entry: PoolEntry, status: number) {
+    let inc = entry.requests.get(status);
+    if (!inc) {
+      inc = metrics.counterHandle(REQUESTS, "", { app: entry.app.name, code: String(status) });
+      entry.requests.set(status, inc);
+    }
+    inc();
   }
 
   async function close(): Promise<void> {

@@ -290,9 +290,17 @@ function importsWasix(module: WebAssembly.Module): boolean {
  * @throws {ModuleShapeError} when the module exports no memory.
  * @throws {GuestTrapError} when a reactor's `_initialize` traps.
  */
-export async function instantiate(
+export function instantiate(
   module: WebAssembly.Module,
   options: InstantiateOptions = {},
+): Promise<ThawInstance> {
+  return instantiateAs(module, options, false);
+}
+
+async function instantiateAs(
+  module: WebAssembly.Module,
+  options: InstantiateOptions,
+  requireStart: boolean,
 ): Promise<ThawInstance> {
   const preopens: Preopen[] = (options.dirs ?? []).map((d) => ({
     guestPath: d.guest ?? d.host,
@@ -320,6 +328,15 @@ export async function instantiate(
   Object.assign(extra, given);
   const imports = importObject(process, extra);
   checkImports(module, imports);
+  const hasStart = WebAssembly.Module.exports(module).some((e) =>
+    e.name === "_start" && e.kind === "function"
+  );
+  if (requireStart && !hasStart) {
+    throw new ModuleShapeError(
+      "The module has no _start export: it is a reactor or a library, not a command; " +
+        "build it as a command (a C program with main) to run it",
+    );
+  }
   await options.setup?.(process);
 
   const instance = await WebAssembly.instantiate(module, imports);
@@ -373,16 +390,7 @@ export async function runModule(
   module: WebAssembly.Module,
   options: InstantiateOptions = {},
 ): Promise<number> {
-  const hasStart = WebAssembly.Module.exports(module).some((e) =>
-    e.name === "_start" && e.kind === "function"
-  );
-  if (!hasStart) {
-    throw new ModuleShapeError(
-      "The module has no _start export: it is a reactor or a library, not a command; " +
-        "build it as a command (a C program with main) to run it",
-    );
-  }
-  const { instance, process } = await instantiate(module, options);
+  const { instance, process } = await instantiateAs(module, options, true);
   try {
     return await process.start(instance);
   } catch (e) {

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { Ring } from "./ring.ts";
 import type { HostToWorker, InstanceSpec, WorkerToHost } from "./worker.ts";
 
 /** Deno permissions for an instance Worker: `"none"` unless the app mounts host directories. */
@@ -200,7 +201,8 @@ interface Pending {
   resolve(res: PoolResponse): void;
   reject(err: Error): void;
   controller?: ReadableStreamDefaultController<Uint8Array>;
-  timer: ReturnType<typeof setTimeout>;
+  /** performance.now() past which the request has run over its limit. */
+  deadline: number;
   cold: boolean;
 }
 
@@ -212,8 +214,12 @@ class Instance {
   readonly pending = new Map<number, Pending>();
   phases: Record<string, number> = {};
   ready: Promise<void>;
-  idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() when the last request finished, for scale to zero. */
+  idleSince = performance.now();
   worker: Worker | undefined;
+  readonly toWorker: Ring;
+  readonly toHost: Ring;
+  readonly ringBuffers: [SharedArrayBuffer, SharedArrayBuffer];
   #markReady!: () => void;
   #failBoot!: (err: Error) => void;
 
@@ -223,6 +229,9 @@ class Instance {
       this.#failBoot = reject;
     });
     this.ready.catch(() => {});
+    this.ringBuffers = [Ring.allocate(), Ring.allocate()];
+    this.toWorker = new Ring(this.ringBuffers[0]);
+    this.toHost = new Ring(this.ringBuffers[1]);
   }
 
   booted(phases: Record<string, number>) {
@@ -237,6 +246,7 @@ class Instance {
 }
 
 let nextRequestId = 0;
+const NO_RING = Deno.env.get("THAW_NO_RING") === "1";
 
 /** A bounded, self-healing, scale-to-zero set of instances of one app. */
 export class AppPool {
@@ -248,6 +258,7 @@ export class AppPool {
   #waiters: (() => void)[] = [];
   #closed = false;
   #drained: (() => void) | undefined;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   /** Creates the pool and boots `minInstances` instances. */
   constructor(options: AppPoolOptions) {
@@ -283,9 +294,54 @@ export class AppPool {
     return this.#waiters.length;
   }
 
+  /**
+   * One timer per pool, not one per request: it enforces the execution limit and scale to
+   * zero. It runs only while the pool has instances.
+   */
+  #startSweeper() {
+    if (this.#sweeper !== undefined) return;
+    const every = Math.max(
+      5,
+      Math.min(250, this.#o.requestTimeoutMs / 10, this.#o.idleTimeoutMs / 4),
+    );
+    this.#sweeper = setInterval(() => this.#sweep(), every);
+  }
+
+  #stopSweeperIfIdle() {
+    if (this.#instances.length === 0 && this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  }
+
+  #sweep() {
+    const now = performance.now();
+    for (const inst of [...this.#instances]) {
+      for (const [id, p] of inst.pending) {
+        if (now > p.deadline) {
+          this.#kill(
+            inst,
+            "timeout",
+            `The request ran past the ${this.#o.requestTimeoutMs} ms execution limit`,
+            id,
+          );
+          break;
+        }
+      }
+      if (
+        inst.state === "ready" && inst.pending.size === 0 &&
+        now - inst.idleSince >= this.#o.idleTimeoutMs &&
+        this.#instances.length > this.#o.minInstances
+      ) {
+        this.#kill(inst, "idle", "Idle");
+      }
+    }
+  }
+
   #spawn(): Instance {
     const inst = new Instance();
     this.#instances.push(inst);
+    this.#startSweeper();
     this.#o.events.instances?.(this.#instances.length);
     const start = performance.now();
     (async () => {
@@ -304,8 +360,12 @@ export class AppPool {
         module: this.#o.module,
         spec: this.#o.spec,
         bootUrl: this.#o.bootUrl,
+        rings: inst.ringBuffers,
       };
       worker.postMessage(init);
+      inst.toHost.consume((head, body) =>
+        this.#onMessage(inst, { ...(head as WorkerToHost), body } as WorkerToHost)
+      );
       let bootTimer: ReturnType<typeof setTimeout> | undefined;
       const bootLimit = new Promise<never>((_, reject) => {
         bootTimer = setTimeout(
@@ -320,6 +380,7 @@ export class AppPool {
       }
       const phases = { worker: spawnMs, ...inst.phases };
       inst.phases = phases;
+      inst.idleSince = performance.now();
       this.#o.events.coldStart?.(performance.now() - start, phases, true);
     })().catch((err) => {
       this.#o.events.coldStart?.(performance.now() - start, {}, false);
@@ -387,28 +448,13 @@ export class AppPool {
   }
 
   #finish(inst: Instance, id: number) {
-    const p = inst.pending.get(id);
-    if (!p) return;
-    clearTimeout(p.timer);
-    inst.pending.delete(id);
-    this.#settled(inst);
-  }
-
-  #settled(inst: Instance) {
+    if (!inst.pending.delete(id)) return;
+    if (inst.pending.size === 0) {
+      inst.idleSince = performance.now();
+      if (this.#closed && inst.state !== "dead") this.#kill(inst, "shutdown", "Shut down");
+    }
     const waiter = this.#waiters.shift();
     if (waiter) waiter();
-    if (inst.pending.size === 0 && inst.state !== "dead") {
-      if (this.#closed) {
-        this.#kill(inst, "shutdown", "Shut down");
-        return;
-      }
-      clearTimeout(inst.idleTimer);
-      inst.idleTimer = setTimeout(() => {
-        if (inst.pending.size === 0 && this.#instances.length > this.#o.minInstances) {
-          this.#kill(inst, "idle", "Idle");
-        }
-      }, this.#o.idleTimeoutMs);
-    }
   }
 
   #kill(
@@ -419,14 +465,14 @@ export class AppPool {
   ) {
     if (inst.state === "dead") return;
     inst.state = "dead";
-    clearTimeout(inst.idleTimer);
     inst.worker?.terminate();
+    inst.toWorker.close();
+    inst.toHost.close();
     inst.bootFailed(new InstanceError(502, "boot", message));
     this.#instances = this.#instances.filter((i) => i !== inst);
     this.#o.events.instances?.(this.#instances.length);
     this.#o.events.stopped?.(reason, message);
     for (const [id, p] of inst.pending) {
-      clearTimeout(p.timer);
       const err = id === culprit
         ? new InstanceError(504, "timeout", message)
         : reason === "timeout"
@@ -438,6 +484,7 @@ export class AppPool {
     inst.pending.clear();
     for (const waiter of this.#waiters.splice(0)) waiter();
     if (!this.#closed && this.#instances.length < this.#o.minInstances) this.#spawn();
+    this.#stopSweeperIfIdle();
     if (this.#closed && this.#instances.length === 0) this.#drained?.();
   }
 
@@ -490,20 +537,16 @@ export class AppPool {
   }
 
   #send(inst: Instance, request: PoolRequest, cold: boolean): Promise<PoolResponse> {
-    clearTimeout(inst.idleTimer);
     const id = ++nextRequestId;
     return new Promise<PoolResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#kill(
-          inst,
-          "timeout",
-          `The request ran past the ${this.#o.requestTimeoutMs} ms execution limit`,
-          id,
-        );
-      }, this.#o.requestTimeoutMs);
-      inst.pending.set(id, { resolve, reject, timer, cold });
-      const message: HostToWorker = { t: "req", id, ...request };
-      inst.worker!.postMessage(message, request.body ? [request.body] : []);
+      const deadline = performance.now() + this.#o.requestTimeoutMs;
+      inst.pending.set(id, { resolve, reject, deadline, cold });
+      const { method, url, headers, body } = request;
+      const bytes = body ? new Uint8Array(body) : null;
+      if (NO_RING || !inst.toWorker.tryWrite({ t: "req", id, method, url, headers }, bytes)) {
+        const message: HostToWorker = { t: "req", id, method, url, headers, body };
+        inst.worker!.postMessage(message, body ? [body] : []);
+      }
     });
   }
 

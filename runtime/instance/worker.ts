@@ -12,7 +12,17 @@
 
 /// <reference lib="deno.worker" />
 
-import type { Runner, RunnerKind } from "../runners/mod.ts";
+import {
+  createProxyRunner,
+  createWcgiRunner,
+  type Runner,
+  type RunnerKind,
+} from "../runners/mod.ts";
+import { VirtualNetwork } from "../vnet/mod.ts";
+import { bytesInput, CollectOutput, type Process, RIGHTS_SOCKET } from "../wasi/mod.ts";
+import { SocketHandle } from "../wasix/mod.ts";
+import { instantiate, type InstantiateOptions, runModule } from "./instantiate.ts";
+import { Ring } from "./ring.ts";
 
 /** Everything a Worker needs to boot one instance of an app. Plain data, so it can be posted. */
 export interface InstanceSpec {
@@ -30,6 +40,8 @@ export interface InstanceSpec {
   port?: number;
   /** Host directories mounted into the guest (the Worker is given read/write to these only). */
   mounts?: { guest: string; host: string; readonly?: boolean }[];
+  /** `capabilities.memory.limit` in bytes; defined memories are already capped in the module. */
+  memoryLimitBytes?: number;
   /** Instaboot journal to restore from instead of booting, when the snapshot layer serves it. */
   journalPath?: string;
   /** Milliseconds the proxy runner waits for the guest's first listen. @default {10000} */
@@ -51,14 +63,21 @@ export type BootFunction = (module: WebAssembly.Module, spec: InstanceSpec) => P
 
 /** Messages the host posts to an instance Worker. */
 export type HostToWorker =
-  | { t: "init"; module: WebAssembly.Module; spec: InstanceSpec; bootUrl?: string }
+  | {
+    t: "init";
+    module: WebAssembly.Module;
+    spec: InstanceSpec;
+    bootUrl?: string;
+    /** Shared rings for small messages: [host to Worker, Worker to host]. */
+    rings?: [SharedArrayBuffer, SharedArrayBuffer];
+  }
   | {
     t: "req";
     id: number;
     method: string;
     url: string;
     headers: [string, string][];
-    body: ArrayBuffer | null;
+    body: ArrayBuffer | Uint8Array<ArrayBuffer> | null;
   };
 
 /** Messages an instance Worker posts to the host. */
@@ -84,12 +103,18 @@ export type WorkerToHost =
   | { t: "fatal"; message: string };
 
 /** Responses whose body fits in this many bytes travel in one message. */
-const INLINE_LIMIT = 256 * 1024;
+const INLINE_LIMIT = 128 * 1024;
 
 let runner: Runner | undefined;
+let toHost: Ring | undefined;
 
-function post(message: WorkerToHost, transfer: Transferable[] = []) {
-  self.postMessage(message, transfer);
+function post(message: WorkerToHost) {
+  // A complete small response takes the shared ring; everything else is a message.
+  if (toHost && message.t === "res" && message.end) {
+    const { body, ...head } = message;
+    if (toHost.tryWrite(head, body)) return;
+  }
+  self.postMessage(message);
 }
 
 function describe(err: unknown): string {
@@ -103,8 +128,148 @@ function isFatal(err: unknown): boolean {
     (err instanceof Error && err.name === "GuestExitedError");
 }
 
-function defaultBoot(_module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
-  return Promise.reject(new Error(`${spec.name}: booting real guests is not wired yet`));
+/** The guest ended on its own: a server that exits has crashed, as far as the host cares. */
+export class GuestExitedError extends Error {
+  /** Creates the error for exit status `code`. */
+  constructor(readonly code: number) {
+    super(`The guest exited with status ${code}`);
+    this.name = "GuestExitedError";
+  }
+}
+
+/** The port a preview1 server's pre-opened listener (fd 3) is bound to, on its own network. */
+export const PREVIEW1_PORT = 8080;
+
+function baseOptions(spec: InstanceSpec): InstantiateOptions {
+  const argv0 = spec.wasmPath.split("/").at(-1) ?? "main.wasm";
+  return {
+    args: [argv0, ...spec.args],
+    env: spec.env,
+    dirs: (spec.mounts ?? []).map((m) => ({ host: m.host, guest: m.guest, readOnly: m.readonly })),
+  };
+}
+
+/**
+ * A preview1 module cannot open sockets; one that accepts connections expects its listener
+ * pre-opened (fd 3, `LISTEN_FDS=1`), as `wasmtime run --tcplisten` does.
+ */
+function wantsPreopenedListener(module: WebAssembly.Module): boolean {
+  const imports = WebAssembly.Module.imports(module);
+  const wasixListen = imports.some((i) =>
+    i.module === "wasix_32v1" && (i.name === "sock_listen" || i.name === "sock_open")
+  );
+  return !wasixListen &&
+    imports.some((i) => i.name === "sock_accept" || i.name === "sock_accept_v2");
+}
+
+function prefixLines(name: string): (chunk: Uint8Array) => void {
+  const decoder = new TextDecoder();
+  let partial = "";
+  return (chunk) => {
+    partial += decoder.decode(chunk, { stream: true });
+    const lines = partial.split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) console.error(`[${name}] ${line}`);
+  };
+}
+
+/** Boots a proxy guest: starts it, waits for its first listen, and connects to that port. */
+async function bootProxy(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
+  const start = performance.now();
+  const net = new VirtualNetwork({ hostnames: [spec.name] });
+  const preview1 = wantsPreopenedListener(module);
+  const base = baseOptions(spec);
+  const log = prefixLines(spec.name);
+  const { instance, process } = await instantiate(module, {
+    ...base,
+    env: preview1 ? { ...spec.env, LISTEN_FDS: "1" } : spec.env,
+    stdout: log,
+    stderr: log,
+    wasix: { net },
+    setup: preview1 ? (proc: Process) => preopenListener(proc, net) : undefined,
+  });
+  const instantiated = performance.now();
+  const exited = process.start(instance).then((code) => {
+    throw new GuestExitedError(code);
+  });
+  exited.catch(() => {});
+  let port = spec.port ?? PREVIEW1_PORT;
+  if (!preview1 && spec.port === undefined) {
+    const limit = spec.listenTimeoutMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() =>
+        reject(
+          new Error(
+            `${spec.name}: the guest did not listen on a port within ${limit} ms; ` +
+              "a proxy app must be an HTTP server (use runner: wcgi for CGI programs)",
+          ),
+        ), limit);
+    });
+    try {
+      const info = await Promise.race([net.firstListen(), exited, timeout]);
+      port = info.address.port;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const listening = performance.now();
+  const runner = createProxyRunner({
+    connect: () => {
+      const stream = net.connect(port);
+      return Promise.resolve({
+        readable: stream.readableStream(),
+        writable: stream.writableStream(),
+        close: () => stream.close(),
+      });
+    },
+  });
+  return {
+    runner,
+    phases: { instantiate: listening - start, listen: listening - instantiated },
+    exited,
+  };
+}
+
+function preopenListener(proc: Process, net: VirtualNetwork) {
+  const binding = net.bind({ family: "ipv4", ip: "127.0.0.1", port: PREVIEW1_PORT });
+  const listener = net.listen(binding);
+  proc.fds.insert({
+    handle: SocketHandle.listening("ipv4", listener),
+    rightsBase: RIGHTS_SOCKET,
+    rightsInheriting: RIGHTS_SOCKET,
+    fdflags: 0,
+  });
+}
+
+/** Boots a WCGI app: nothing runs until a request comes; each request runs a fresh instance. */
+function bootWcgi(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
+  const base = baseOptions(spec);
+  const log = prefixLines(spec.name);
+  const runner = createWcgiRunner({
+    env: spec.env,
+    async execute({ env, stdin }) {
+      const stdout = new CollectOutput();
+      const exitCode = await runModule(module, {
+        ...base,
+        env,
+        stdin: bytesInput(stdin),
+        stdout,
+        stderr: log,
+      });
+      return { stdout: stdout.bytes(), exitCode };
+    },
+  });
+  return Promise.resolve({ runner, phases: { instantiate: 0 } });
+}
+
+/** Boots an instance from scratch with the app's runner. */
+function defaultBoot(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
+  if (spec.runner === "proxy") return bootProxy(module, spec);
+  if (spec.runner === "wcgi") return bootWcgi(module, spec);
+  return Promise.reject(
+    new Error(`${spec.name}: runner "${spec.runner}" needs its own boot function (bootUrl)`),
+  );
 }
 
 async function init(message: Extract<HostToWorker, { t: "init" }>) {
@@ -117,6 +282,12 @@ async function init(message: Extract<HostToWorker, { t: "init" }>) {
       (err) => post({ t: "fatal", message: `${message.spec.name}: ${describe(err)}` }),
     );
     post({ t: "ready", phases: result.phases });
+    if (message.rings) {
+      toHost = new Ring(message.rings[1]);
+      new Ring(message.rings[0]).consume((head, body) =>
+        serve({ ...(head as Omit<Extract<HostToWorker, { t: "req" }>, "body">), body })
+      );
+    }
   } catch (err) {
     post({ t: "boot-error", message: describe(err) });
   }
@@ -135,9 +306,7 @@ async function serve(message: Extract<HostToWorker, { t: "req" }>) {
     });
     response = await runner.handle(request);
   } catch (err) {
-    const status = (err as { status?: number }).status ?? 502;
-    post({ t: "err", id, status, message: describe(err) });
-    if (isFatal(err)) post({ t: "fatal", message: describe(err) });
+    fail(id, err);
     return;
   }
   const exec = performance.now() - start;
@@ -175,13 +344,7 @@ async function serve(message: Extract<HostToWorker, { t: "req" }>) {
       }
     }
   } catch (err) {
-    if (!headSent) {
-      const status = (err as { status?: number }).status ?? 502;
-      post({ t: "err", id, status, message: describe(err) });
-    } else {
-      post({ t: "err", id, status: 502, message: describe(err) });
-    }
-    if (isFatal(err)) post({ t: "fatal", message: describe(err) });
+    fail(id, err);
     return;
   }
   if (headSent) {
@@ -190,6 +353,19 @@ async function serve(message: Extract<HostToWorker, { t: "req" }>) {
   }
   const body = parts.length === 1 ? parts[0] : concat(parts, size);
   post({ t: "res", ...head, body, end: true });
+}
+
+/**
+ * Reports a failed request. A fatal error (a trap) ends the instance: the host hears of it
+ * before the request's own error, so no new request reaches a broken instance.
+ */
+function fail(id: number, err: unknown) {
+  if (isFatal(err)) {
+    runner = undefined;
+    post({ t: "fatal", message: describe(err) });
+  }
+  const status = (err as { status?: number }).status ?? 502;
+  post({ t: "err", id, status, message: describe(err) });
 }
 
 function concat(parts: Uint8Array[], size: number): Uint8Array {

@@ -56,3 +56,16 @@ export {
   snapshotRackApp,
   type WarmupRequest,
 } from "./rack.ts";
+
+/**
+ * Loads the Rack runner on demand: it pulls in the Ruby support code, which only rack apps
+ * need. The host uses `RACK_BOOT_URL` (the Worker boot function) and `prepareRubyModule`.
+ *
+ * @example
+ * ```ts ignore
+ * const { RACK_BOOT_URL, prepareRubyModule } = await loadRackRunner();
+ * ```
+ */
+export function loadRackRunner(): Promise<typeof import("./rack.ts")> {
+  return import("./rack.ts");
+}

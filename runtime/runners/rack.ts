@@ -12,7 +12,7 @@
  * ```ts ignore
  * const program = await loadRubyProgram(await Deno.readFile(RUBY_WASM_PATH));
  * const app = await readRackApp("examples/ruby-blog");
- * const runner = createRackRunner(bootRackInstance(program, app));
+ * const runner = createRackRunner(await bootRackInstance(program, app));
  * const res = await runner.handle(new Request("http://localhost/"));
  * ```
  *
@@ -33,6 +33,7 @@ import {
 
 export { FrameError } from "./ruby/channel.ts";
 export { RubyError } from "./ruby/abi.ts";
+export { GuestAbortedError } from "./ruby/instance.ts";
 export { JS_INTEROP_MESSAGE } from "./ruby/js_interop.ts";
 export {
   APP_MOUNT,
@@ -82,7 +83,7 @@ export function bootRackInstance(
   program: RubyProgram,
   app: RackApp,
   opts?: InstanceOptions,
-): RubyInstance {
+): Promise<RubyInstance> {
   return Instance.boot(program, app, opts);
 }
 
@@ -199,7 +200,7 @@ export function createRackRunner(instance: RubyInstance): RackRunner {
       },
     });
     let ended = false;
-    instance.serve(bytes, (frame) => {
+    await instance.serve(bytes, (frame) => {
       switch (frame.tag) {
         case "H":
           head = frame;
@@ -279,7 +280,7 @@ export async function snapshotRackApp(
   opts: InstanceOptions & { origin?: string } = {},
 ): Promise<RackSnapshot> {
   const t0 = performance.now();
-  const instance = Instance.boot(program, app, opts);
+  const instance = await Instance.boot(program, app, opts);
   const t1 = performance.now();
   const runner = createRackRunner(instance);
   const statuses: number[] = [];
@@ -295,7 +296,7 @@ export async function snapshotRackApp(
     statuses.push(res.status);
   }
   const t2 = performance.now();
-  instance.evalString('GC.start(full_mark: true, immediate_sweep: true); ""');
+  await instance.evalString('GC.start(full_mark: true, immediate_sweep: true); ""');
   const journal = encodeRubyJournal(instance, { configHash: await appHash(app) });
   return {
     journal,

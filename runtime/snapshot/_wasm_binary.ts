@@ -87,7 +87,10 @@ class Reader {
         case 0x7e:
           break;
         default:
-          throw new WasmFormatError(`Unsupported opcode 0x${op.toString(16)} in constant`, this.pos);
+          throw new WasmFormatError(
+            `Unsupported opcode 0x${op.toString(16)} in constant`,
+            this.pos,
+          );
       }
     }
   }

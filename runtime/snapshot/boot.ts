@@ -79,7 +79,10 @@ async function proxyRunner(
   });
 }
 
-function coldWcgiRunner(source: Pick<RestoreSource, "module" | "info">, config: GuestConfig): Runner {
+function coldWcgiRunner(
+  source: Pick<RestoreSource, "module" | "info">,
+  config: GuestConfig,
+): Runner {
   return createWcgiRunner({
     env: { ...config.env },
     execute: async (run) => {
@@ -168,7 +171,11 @@ export async function bootOrRestore(
         return {
           mode: "restore",
           runner,
-          phases: { restore: performance.now() - t1 + verifyMs, verify: verifyMs, ...restored.phases },
+          phases: {
+            restore: performance.now() - t1 + verifyMs,
+            verify: verifyMs,
+            ...restored.phases,
+          },
           exited: restored.running,
         };
       } catch (e) {
@@ -181,7 +188,9 @@ export async function bootOrRestore(
     }
   }
   if (rejected !== undefined) console.warn(`${spec.name}: ${rejected.message}`);
-  const marks: Record<string, number> = rejected ? { [`journal_rejected_${rejected.reason}`]: 0 } : {};
+  const marks: Record<string, number> = rejected
+    ? { [`journal_rejected_${rejected.reason}`]: 0 }
+    : {};
   const prepared = info ?? fallbackInfo(module);
   const t2 = performance.now();
   if (spec.runner === "wcgi") {

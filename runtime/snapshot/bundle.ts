@@ -52,7 +52,11 @@ export interface BundleManifest {
   /** The module identity the journal was captured with (see `moduleIdentity`). */
   readonly moduleIdentity: string;
   /** Every other file of the bundle (relative paths) with its SHA-256. */
-  readonly files: readonly { readonly path: string; readonly sha256: string; readonly size: number }[];
+  readonly files: readonly {
+    readonly path: string;
+    readonly sha256: string;
+    readonly size: number;
+  }[];
   /** Milliseconds per deploy phase. */
   readonly timings: Readonly<Record<string, number>>;
   /** What the guest did during boot that every restored instance inherits. */
@@ -97,7 +101,9 @@ export function parseManifest(text: string): BundleManifest {
     throw new BundleError(`manifest.json is not JSON: ${(e as Error).message}`);
   }
   const need = (ok: boolean, what: string) => {
-    if (!ok) throw new BundleError(`manifest.json: ${what}; rebuild the bundle with deno task deploy`);
+    if (!ok) {
+      throw new BundleError(`manifest.json: ${what}; rebuild the bundle with deno task deploy`);
+    }
   };
   need(typeof m === "object" && m !== null, "must be an object");
   need(m.format === BUNDLE_FORMAT, `format must be "${BUNDLE_FORMAT}"`);
@@ -143,7 +149,12 @@ export async function checkBundleFiles(
   await expectFile(m.journal.file, m.journal.sha256);
   for (const f of m.files) await expectFile(f.path, f.sha256);
   if (!files.has("app.yaml")) throw new BundleError("The bundle lacks app.yaml");
-  const known = new Set(["manifest.json", m.module.file, m.journal.file, ...m.files.map((f) => f.path)]);
+  const known = new Set([
+    "manifest.json",
+    m.module.file,
+    m.journal.file,
+    ...m.files.map((f) => f.path),
+  ]);
   for (const path of files.keys()) {
     if (!known.has(path)) throw new BundleError(`${path} is not listed in manifest.json`);
   }

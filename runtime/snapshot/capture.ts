@@ -233,10 +233,12 @@ export async function captureApp(
     );
   }
 
-  let policy: SnapshotPolicy;
+  let guest: Guest | null = null;
+  const policy = new SnapshotPolicy(triggers, {
+    listening: () => (guest?.net.listeners().length ?? 0) > 0,
+  });
   const stdin = new QueueInput();
   const t0 = performance.now();
-  let guest: Guest;
   try {
     guest = Guest.create(module, info, app, {
       stdout,
@@ -247,7 +249,7 @@ export async function captureApp(
   } catch (e) {
     throw new CaptureError(`${app.name}: the module does not instantiate: ${(e as Error).message}`);
   }
-  policy = new SnapshotPolicy(triggers, { listening: () => guest.net.listeners().length > 0 });
+  const g: Guest = guest;
 
   let point: BlockPoint;
   let rewindData: Uint8Array | undefined;
@@ -255,17 +257,19 @@ export async function captureApp(
   let warmup: (RequestReport & { ms: number })[] = [];
   if (info.kind === "reactor") {
     entry = "_initialize";
-    const outcome = await guest.run("_initialize").catch((e) => {
+    const outcome = await g.run("_initialize").catch((e) => {
       throw new CaptureError(`${app.name}: _initialize failed: ${(e as Error).message}`);
     });
     if (outcome.kind !== "exited" || outcome.code !== 0) {
-      throw new CaptureError(`${app.name}: _initialize did not return normally\n${output().stderr}`);
+      throw new CaptureError(
+        `${app.name}: _initialize did not return normally\n${output().stderr}`,
+      );
     }
     timings.boot = performance.now() - t0;
     options.onBooted?.(timings.boot);
     point = { syscall: "_initialize", reason: "explicit" };
   } else {
-    const run = guest.run("_start");
+    const run = g.run("_start");
     const ended = run.then((o) => o, (e) => ({ kind: "crashed" as const, error: e as Error }));
     const failed = (what: string) => async () => {
       const o = await ended;
@@ -275,6 +279,12 @@ export async function captureApp(
         ? `crashed: ${o.error.message}`
         : "";
       if (o.kind === "unwound") return;
+      if (o.kind === "crashed" && g.asyncify?.state === "unwinding") {
+        throw new CaptureError(
+          `${app.name}: the guest's stack at the snapshot point did not fit the asyncify buffer ` +
+            `(${info.asyncifyBufferSize} bytes); prepare with a larger asyncifyPages`,
+        );
+      }
       throw new CaptureError(
         `${app.name}: the guest ${why} ${what}\n${output().stderr}`.trimEnd(),
       );
@@ -282,11 +292,13 @@ export async function captureApp(
     if (wcgi || !triggers.includes("bootstrap")) {
       // Only the trigger (first-stdin, first-listen or explicit) ends the boot.
       const o = await timeout(ended, limit, `${app.name}: no snapshot trigger within ${limit} ms`);
-      if (o.kind !== "unwound") await failed(`before the snapshot trigger (${triggers.join(", ")})`)();
+      if (o.kind !== "unwound") {
+        await failed(`before the snapshot trigger (${triggers.join(", ")})`)();
+      }
       timings.boot = performance.now() - t0;
       options.onBooted?.(timings.boot);
     } else {
-      const listened = guest.net.firstListen();
+      const listened = g.net.firstListen();
       const first = await timeout(
         Promise.race([listened, ended]),
         limit,
@@ -299,7 +311,7 @@ export async function captureApp(
       const streams: VStream[] = [];
       const runner = createProxyRunner({
         connect: () => {
-          const s = guest.net.connect(port);
+          const s = g.net.connect(port);
           streams.push(s);
           return Promise.resolve(guestConnection(s));
         },
@@ -326,20 +338,20 @@ export async function captureApp(
       if (o.kind !== "unwound") await failed("before it went idle after the warm-up requests")();
     }
     point = await policy.fired;
-    rewindData = guest.asyncify!.finishUnwind();
+    rewindData = g.asyncify!.finishUnwind();
   }
 
   const t2 = performance.now();
-  if (wcgi && guest.envReads > 0) {
+  if (wcgi && g.envReads > 0) {
     throw new CaptureError(
       `${app.name}: the WCGI guest read its environment before its first read of stdin, so a ` +
         "snapshot would carry the warm-up request's environment into every request; read stdin " +
         "before calling getenv (see docs/instaboot.md, WCGI), or remove capabilities.instaboot",
     );
   }
-  const os = captureOsState(guest);
+  const os = captureOsState(g);
   warnings.push(...os.warnings);
-  const bootFacts = { randomBytes: guest.proc.randomBytesDrawn, clockReads: guest.proc.clockReads };
+  const bootFacts = { randomBytes: g.proc.randomBytesDrawn, clockReads: g.proc.clockReads };
   if (bootFacts.randomBytes > 0) {
     warnings.push(
       `The guest drew ${bootFacts.randomBytes} random bytes during boot: whatever it derived from ` +
@@ -361,9 +373,9 @@ export async function captureApp(
       formatVersion: 1,
       thawVersion: THAW_VERSION,
     },
-    ...captureInstanceImage(guest.instance, info, { rewindData, entry }),
+    ...captureInstanceImage(g.instance, info, { rewindData, entry }),
     ...os.records,
-    { kind: "fact.env", args: [...guest.proc.args], env: [...guest.proc.env] },
+    { kind: "fact.env", args: [...g.proc.args], env: [...g.proc.env] },
     {
       kind: "snapshot",
       trigger: point.reason,

@@ -12,17 +12,20 @@ import {
   type BlockDecision,
   type BlockPoint,
   buildImports,
-  ProcExit,
+  type Preopen,
   Process,
+  ProcExit,
+  RIGHTS_SOCKET,
   type StdinOption,
   type StdoutOption,
   type SyscallResult,
   type SyscallTable,
   UNWIND,
-  wasiSyscalls,
   WASI_MODULE,
+  wasiSyscalls,
 } from "../wasi/mod.ts";
 import {
+  SocketHandle,
   WASIX_BLOCKING_IMPORTS,
   WASIX_MODULE,
   wasixState,
@@ -86,6 +89,22 @@ class HookedProcess extends Process {
   }
 }
 
+/** The port a preview1 server's pre-opened listener is bound to (as the host's Worker does). */
+export const PREVIEW1_PORT = 8080;
+
+/**
+ * A preview1 module cannot open sockets; one that accepts connections expects its listener
+ * pre-opened (`LISTEN_FDS=1`), as `wasmtime run --tcplisten` does.
+ */
+function wantsPreopenedListener(module: WebAssembly.Module): boolean {
+  const imports = WebAssembly.Module.imports(module);
+  const wasixListen = imports.some((i) =>
+    i.module === WASIX_MODULE && (i.name === "sock_listen" || i.name === "sock_open")
+  );
+  return !wasixListen &&
+    imports.some((i) => i.name === "sock_accept" || i.name === "sock_accept_v2");
+}
+
 /** How a run of the guest's entry export ended. */
 export type RunOutcome =
   | { readonly kind: "exited"; readonly code: number }
@@ -136,18 +155,45 @@ export class Guest {
     options: GuestOptions = {},
   ): Guest {
     const fs = new MemFs();
-    for (const m of config.mounts) fs.mount(m.guest, packageMount(m.host));
     const net = options.net ?? new VirtualNetwork();
+    // Wasmer-style: a writable memory root with the package mounted read-only inside it, so what
+    // the app writes is state a snapshot can list. A preview1 server instead gets its mounts as
+    // separate preopens and its listener after them (wasi-libc stops scanning preopens at the
+    // first fd that is not a directory), the layout the host's cold boot uses.
+    const preview1Server = wantsPreopenedListener(module);
+    let preopens: Preopen[] | undefined;
+    if (preview1Server) {
+      preopens = config.mounts.map((m) => ({
+        guestPath: m.guest,
+        dir: packageMount(m.host),
+        readOnly: true,
+      }));
+    } else {
+      for (const m of config.mounts) fs.mount(m.guest, packageMount(m.host));
+    }
+    const env = options.env ?? config.env;
     const proc = new HookedProcess({
       args: [config.argv0, ...config.args],
-      env: options.env ?? config.env,
+      env: preview1Server ? { ...env, LISTEN_FDS: "1" } : env,
       fs,
+      preopens,
       stdin: options.stdin ?? "null",
       stdout: options.stdout ?? "null",
       stderr: options.stderr ?? "null",
     });
     proc.hook = options.hook ?? null;
     wasixState(proc, { net });
+    if (preview1Server) {
+      const listener = net.listen(
+        net.bind({ family: "ipv4", ip: "127.0.0.1", port: PREVIEW1_PORT }),
+      );
+      proc.fds.insert({
+        handle: SocketHandle.listening("ipv4", listener),
+        rightsBase: RIGHTS_SOCKET,
+        rightsInheriting: RIGHTS_SOCKET,
+        fdflags: 0,
+      });
+    }
     const ctl = info.asyncify === "added" ? new AsyncifyController(info) : null;
     const counters = { envReads: 0 };
     const namespace = (table: SyscallTable, blocking: ReadonlySet<string>) => {

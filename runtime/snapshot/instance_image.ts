@@ -13,6 +13,7 @@ import {
   type GlobalsRecord,
   type GlobalValue,
   type JournalRecord,
+  memoryImage,
   type MemoryRunRecord,
   type MemorySizeRecord,
   type ThreadStateRecord,
@@ -42,7 +43,7 @@ export interface CaptureImageOptions {
 function memoryOf(instance: WebAssembly.Instance): WebAssembly.Memory {
   const mem = instance.exports.memory;
   if (!(mem instanceof WebAssembly.Memory)) {
-    throw new ImageMismatchError("The instance exports no memory named \"memory\"");
+    throw new ImageMismatchError('The instance exports no memory named "memory"');
   }
   return mem;
 }
@@ -129,7 +130,11 @@ export function instanceImageOf(records: readonly JournalRecord[]): InstanceImag
 export function applyMemoryImage(
   memory: WebAssembly.Memory,
   image: InstanceImage,
-  options: { readonly clear?: boolean } = {},
+  options: {
+    readonly clear?: boolean;
+    /** The image already decoded ({@link flatMemoryImage}): applied as one copy. */
+    readonly flat?: Uint8Array;
+  } = {},
 ): void {
   if (options.clear) new Uint8Array(memory.buffer).fill(0);
   const have = memory.buffer.byteLength / WASM_PAGE;
@@ -144,7 +149,24 @@ export function applyMemoryImage(
     }
   }
   if (have < image.pages) memory.grow(image.pages - have);
-  applyMemoryRuns(image.runs, memory, { grow: false });
+  if (options.flat !== undefined) new Uint8Array(memory.buffer).set(options.flat);
+  else applyMemoryRuns(image.runs, memory, { grow: false });
+}
+
+/**
+ * Decodes the image's memory once into a flat buffer (restore copies it into each instance).
+ *
+ * @throws {ImageMismatchError} when a run is corrupt or lies outside the memory size.
+ */
+export function flatMemoryImage(image: InstanceImage): Uint8Array {
+  for (const r of image.runs) {
+    if (r.offset + r.byteLength > image.pages * WASM_PAGE) {
+      throw new ImageMismatchError(`A memory run at ${r.offset} ends beyond the memory size`);
+    }
+  }
+  // Only up to the last non-zero byte: the rest of a fresh memory is zero already.
+  const end = image.runs.reduce((n, r) => Math.max(n, r.offset + r.byteLength), 0);
+  return memoryImage(image.runs, end);
 }
 
 /**

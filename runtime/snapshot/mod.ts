@@ -24,13 +24,13 @@ export {
   DEFAULT_BLOCKING_IMPORTS,
   GLOBAL_EXPORT_PREFIX,
   type GlobalType,
+  moduleIdentity,
   PREPARE_SECTION,
   type PreparedModule,
   PrepareError,
   type PrepareInfo,
   prepareModule,
   type PrepareOptions,
-  moduleIdentity,
   readPrepareInfo,
   RESTORE_MEMORY_IMPORT,
   restoreVariant,
@@ -42,8 +42,8 @@ export { AsyncifyController, AsyncifyError, type AsyncifyState, UNWIND } from ".
 export {
   applyGlobals,
   applyMemoryImage,
-  captureInstanceImage,
   type CaptureImageOptions,
+  captureInstanceImage,
   ImageMismatchError,
   type InstanceImage,
   instanceImageOf,
@@ -58,11 +58,11 @@ export {
   type TriggerName,
 } from "./trigger.ts";
 export {
-  acceptJournal,
   type AcceptedJournal,
+  acceptJournal,
   type AcceptOptions,
-  type ConfigIdentity,
   configHash,
+  type ConfigIdentity,
   configIdentityOf,
   REJECT_REASONS,
   type RejectedJournal,
@@ -121,3 +121,4 @@ export {
  * (pass it as the pool's `bootUrl`).
  */
 export const SNAPSHOT_BOOT_URL: string = new URL("./boot.ts", import.meta.url).href;
+export { flatMemoryImage } from "./instance_image.ts";

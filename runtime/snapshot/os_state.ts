@@ -15,13 +15,7 @@
  */
 
 import type { FdKind, JournalRecord } from "../../journal/mod.ts";
-import {
-  applyChanges,
-  type FsChange,
-  listChanges,
-  lookupPath,
-  stripSlash,
-} from "../vfs/mod.ts";
+import { applyChanges, type FsChange, listChanges, lookupPath, stripSlash } from "../vfs/mod.ts";
 import {
   DirHandle,
   type FdEntry,
@@ -32,7 +26,13 @@ import {
   WHENCE_SET,
 } from "../wasi/mod.ts";
 import { EpollHandle, SocketHandle } from "../wasix/mod.ts";
-import { createStreamPair, type SocketAddress } from "../vnet/mod.ts";
+import {
+  createStreamPair,
+  formatAddress,
+  ipFamily,
+  parseHostPort,
+  type SocketAddress,
+} from "../vnet/mod.ts";
 import type { Guest } from "./guest.ts";
 
 const FAMILY_CODES: Record<string, number> = { ipv4: 1, ipv6: 2, unix: 3 };
@@ -154,7 +154,7 @@ export function captureOsState(guest: Guest): OsCapture {
       });
       const local = s.localAddress;
       if (local !== null && s.state !== "connected") {
-        records.push({ kind: "sock.bind", fd, address: JSON.stringify(local) });
+        records.push({ kind: "sock.bind", fd, address: formatAddress(local) });
       }
       if (s.state === "listening") {
         records.push({ kind: "sock.listen", fd, backlog: Number(desc.backlog ?? 128) });
@@ -163,7 +163,7 @@ export function captureOsState(guest: Guest): OsCapture {
         records.push({
           kind: "sock.connected",
           fd,
-          peer: peer ? JSON.stringify(peer) : "",
+          peer: peer ? formatAddress(peer) : "",
           accepted: true,
         });
         warnings.push(`fd ${fd}: a connection open at snapshot time comes back closed`);
@@ -178,6 +178,14 @@ export function captureOsState(guest: Guest): OsCapture {
   return { records, warnings };
 }
 
+/** Parses the journal's `host:port` (`[v6]:port`) back into an address. */
+function parseAddress(text: string): SocketAddress {
+  const { hostname, port } = parseHostPort(text);
+  const family = ipFamily(hostname);
+  if (family === null) throw new OsStateError(`sock.bind holds a bad address "${text}"`);
+  return { family, ip: hostname, port };
+}
+
 interface EpollInterest {
   fd: number;
   events: number;
@@ -186,7 +194,11 @@ interface EpollInterest {
 
 /** A socket whose peer has gone: reads see end of file, writes fail. */
 function closedConnection(family: "ipv4" | "ipv6" | "unix", guest: Guest): SocketHandle {
-  const a: SocketAddress = { family: family === "ipv6" ? "ipv6" : "ipv4", ip: "127.0.0.1", port: 1 };
+  const a: SocketAddress = {
+    family: family === "ipv6" ? "ipv6" : "ipv4",
+    ip: "127.0.0.1",
+    port: 1,
+  };
   if (a.family === "ipv6") (a as { ip: string }).ip = "::1";
   const [mine, peer] = createStreamPair(a, { ...a, port: 2 });
   peer.close();
@@ -265,6 +277,9 @@ export function applyOsState(guest: Guest, records: readonly JournalRecord[]): v
         break;
       }
       case "socket": {
+        // The fresh process may already hold a socket here (a preview1 server's pre-opened
+        // listener): release it first so its address is free to bind again.
+        if (have !== undefined) void fds.close(fd);
         const open = sockOpen.get(fd);
         const family = FAMILY_NAMES[open?.family ?? 1] ?? "ipv4";
         let h: SocketHandle;
@@ -272,7 +287,7 @@ export function applyOsState(guest: Guest, records: readonly JournalRecord[]): v
         else {
           h = new SocketHandle({ family, net: guest.net, proto: open?.protocol });
           const bind = sockBind.get(fd);
-          if (bind !== undefined) h.bind(JSON.parse(bind) as SocketAddress);
+          if (bind !== undefined) h.bind(parseAddress(bind));
           const backlog = sockListen.get(fd);
           if (backlog !== undefined) h.listen(backlog);
         }

@@ -13,8 +13,16 @@
  * @module
  */
 
-import binaryen from "binaryen";
 import { dropActiveData, importMemory } from "./_wasm_binary.ts";
+
+/** binaryen's JS API. Loaded on first use: importing it takes about 2 s. */
+type Binaryen = typeof import("binaryen").default;
+
+let binaryenPromise: Promise<Binaryen> | null = null;
+function loadBinaryen(): Promise<Binaryen> {
+  binaryenPromise ??= import("binaryen").then((m) => m.default);
+  return binaryenPromise;
+}
 
 /** Name of the custom section holding {@link PrepareInfo} as JSON. */
 export const PREPARE_SECTION = "thaw.prepare";
@@ -117,10 +125,12 @@ export class PrepareError extends Error {
   }
 }
 
-const F = binaryen.Features;
 /** Standard features V8 ships; binaryen may use them in its output. */
-const V8_FEATURES = F.MutableGlobals | F.SignExt | F.NontrappingFPToInt | F.BulkMemory |
-  F.BulkMemoryOpt | F.SIMD128 | F.ReferenceTypes | F.Multivalue | F.MultiMemory | F.ExtendedConst;
+function v8Features(binaryen: Binaryen): number {
+  const F = binaryen.Features;
+  return F.MutableGlobals | F.SignExt | F.NontrappingFPToInt | F.BulkMemory | F.BulkMemoryOpt |
+    F.SIMD128 | F.ReferenceTypes | F.Multivalue | F.MultiMemory | F.ExtendedConst;
+}
 
 const ASYNCIFY_EXPORTS = [
   "asyncify_start_unwind",
@@ -175,8 +185,9 @@ export async function prepareModule(
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   }
+  const binaryen = await loadBinaryen();
   const t0 = performance.now();
-  const out = transform(bytes, inputHash, blocking, pages);
+  const out = transform(binaryen, bytes, inputHash, blocking, pages);
   const ms = performance.now() - t0;
   if (cachePath !== null) {
     await Deno.mkdir(options.cacheDir!, { recursive: true });
@@ -194,7 +205,7 @@ export async function prepareModule(
   };
 }
 
-function globalType(t: number): GlobalType | null {
+function globalType(binaryen: Binaryen, t: number): GlobalType | null {
   if (t === binaryen.i32) return "i32";
   if (t === binaryen.i64) return "i64";
   if (t === binaryen.f32) return "f32";
@@ -203,6 +214,7 @@ function globalType(t: number): GlobalType | null {
 }
 
 function transform(
+  binaryen: Binaryen,
   bytes: Uint8Array,
   inputHash: string,
   blocking: readonly string[],
@@ -216,7 +228,7 @@ function transform(
   }
   const imports = moduleImports(bytes);
   const exports = moduleExports(bytes);
-  let m: binaryen.Module;
+  let m: ReturnType<Binaryen["readBinary"]>;
   try {
     m = binaryen.readBinary(bytes);
   } catch (e) {
@@ -224,14 +236,14 @@ function transform(
   }
   try {
     // Not Features.All: it lets binaryen emit encodings V8 does not accept (compact imports).
-    m.setFeatures(m.getFeatures() | V8_FEATURES);
+    m.setFeatures(m.getFeatures() | v8Features(binaryen));
     const globals: { export: string; type: GlobalType }[] = [];
     const n = m.getNumGlobals();
     const names: string[] = [];
     for (let i = 0; i < n; i++) {
       const g = binaryen.getGlobalInfo(m.getGlobalByIndex(i));
       if (!g.mutable || g.module) continue;
-      const type = globalType(g.type);
+      const type = globalType(binaryen, g.type);
       if (type === null) {
         throw new PrepareError(
           "unsupported-global",

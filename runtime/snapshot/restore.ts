@@ -13,7 +13,13 @@ import type { JournalRecord } from "../../journal/mod.ts";
 import { bytesInput, CollectOutput } from "../wasi/mod.ts";
 import { createWcgiRunner, type Runner } from "../runners/mod.ts";
 import { Guest, type GuestConfig, type GuestOptions, type RunOutcome } from "./guest.ts";
-import { applyGlobals, applyMemoryImage, instanceImageOf } from "./instance_image.ts";
+import {
+  applyGlobals,
+  applyMemoryImage,
+  flatMemoryImage,
+  type InstanceImage,
+  instanceImageOf,
+} from "./instance_image.ts";
 import { applyOsState } from "./os_state.ts";
 import { type PrepareInfo, readPrepareInfo, restoreVariant } from "./prepare.ts";
 
@@ -54,6 +60,19 @@ export async function restoreSourceOf(
   return { module, restoreModule, info, records };
 }
 
+const decoded = new WeakMap<readonly JournalRecord[], { image: InstanceImage; flat: Uint8Array }>();
+
+/** The journal's Wasm state, decoded once per record list and reused by every restore. */
+function decodedImage(records: readonly JournalRecord[]) {
+  let d = decoded.get(records);
+  if (d === undefined) {
+    const image = instanceImageOf(records);
+    d = { image, flat: flatMemoryImage(image) };
+    decoded.set(records, d);
+  }
+  return d;
+}
+
 /** A restored instance, running. */
 export interface Restored {
   readonly guest: Guest;
@@ -89,43 +108,39 @@ export function restoreInstance(
     phases[name] = now - t;
     t = now;
   };
-  const image = instanceImageOf(source.records);
+  const { image, flat } = decodedImage(source.records);
   const module = source.restoreModule ?? source.module;
   const guest = Guest.create(module, source.info, config, options);
   lap("instantiate");
   applyMemoryImage(guest.instance.exports.memory as WebAssembly.Memory, image, {
     clear: source.restoreModule === null,
+    flat,
   });
   lap("memory");
   applyGlobals(guest.instance, source.info, image);
   applyOsState(guest, source.records);
   lap("state");
   const after = guest.instance.exports[AFTER_RESTORE_EXPORT];
-  if (typeof after === "function") {
-    (after as () => void)();
-    lap("after_restore");
+  const thread = image.thread !== null && image.thread.rewindData.length > 0 ? image.thread : null;
+  if (thread !== null && guest.asyncify === null) {
+    throw new Error("The journal holds a stack to rewind but the module is not asyncified");
   }
-  let running: Promise<RunOutcome>;
-  let resumed: Promise<void>;
-  if (image.thread !== null && image.thread.rewindData.length > 0) {
-    if (guest.asyncify === null) {
-      throw new Error("The journal holds a stack to rewind but the module is not asyncified");
-    }
-    let back!: () => void;
-    const rewound = new Promise<void>((resolve) => back = resolve);
-    guest.asyncify.startRewind(image.thread.rewindData, () => back());
-    running = guest.run(image.thread.entry);
-    resumed = Promise.race([
-      rewound,
-      running.then((o) => {
-        throw new Error(`The guest ended (${JSON.stringify(o)}) before it resumed`);
-      }),
-    ]);
-  } else {
-    // A reactor, snapshotted with an empty stack: it is ready as soon as its state is in place.
-    running = Promise.resolve({ kind: "exited", code: 0 });
-    resumed = Promise.resolve();
-  }
+  let back!: () => void;
+  const rewound = new Promise<void>((resolve) => back = resolve);
+  // Through JSPI (proc.call): the hook may write a log line, and fd_write may suspend.
+  const running = (async (): Promise<RunOutcome> => {
+    if (typeof after === "function") await guest.proc.call(after as () => unknown);
+    if (thread === null) return { kind: "exited", code: 0 };
+    guest.asyncify!.startRewind(thread.rewindData, () => back());
+    return await guest.run(thread.entry);
+  })();
+  // A reactor, snapshotted with an empty stack, is ready once its state is in place.
+  const resumed = thread === null ? running.then(() => {}) : Promise.race([
+    rewound,
+    running.then((o) => {
+      throw new Error(`The guest ended (${JSON.stringify(o)}) before it resumed`);
+    }),
+  ]);
   lap("rewind");
   return { guest, running, resumed, phases };
 }
@@ -141,9 +156,7 @@ export function bootInstance(
   const t = performance.now();
   const guest = Guest.create(source.module, source.info, config, options);
   const phases = { instantiate: performance.now() - t };
-  const running = source.info.kind === "command"
-    ? guest.run("_start")
-    : guest.run("_initialize");
+  const running = source.info.kind === "command" ? guest.run("_start") : guest.run("_initialize");
   return { guest, running, resumed: Promise.resolve(), phases };
 }
 

@@ -6,7 +6,7 @@
  * expanded by the resolver inside the sandbox), and before each host operation the containing
  * directory's real path is checked to be inside the mount. Opening a file is verified after the
  * fact: the opened file's device and inode must match the inode found at the file's real path,
- * which must be inside the mount; otherwise the file is closed and the call answers NOTCAPABLE.
+ * which must be inside the mount; otherwise the file is closed and the call answers PERM.
  * Times are set through the verified open file, never by path.
  *
  * @module
@@ -50,7 +50,7 @@ class MountContext {
       throw mapHostError(e, hostPath);
     }
     if (!this.inside(real)) {
-      fail("NOTCAPABLE", `Host path escapes the mounted directory ${this.root}: ${hostPath}`);
+      fail("PERM", `Host path escapes the mounted directory ${this.root}: ${hostPath}`);
     }
   }
 
@@ -155,7 +155,14 @@ abstract class HostNode {
     return this.ctx.dev;
   }
 
+  /** Checks that the directory holding this node is still inside the mount. */
+  confineParent(): void {
+    const slash = this.path.lastIndexOf("/");
+    if (this.path !== this.ctx.root) this.ctx.confine(slash <= 0 ? "/" : this.path.slice(0, slash));
+  }
+
   stat(): NodeStat {
+    this.confineParent();
     try {
       return toStat(this.ctx, Deno.lstatSync(this.path), this.kind);
     } catch (e) {
@@ -201,7 +208,7 @@ function verifiedOpen(ctx: MountContext, path: string, write: boolean, dir: bool
       !ctx.inside(real) || opened.ino !== there.ino || opened.dev !== there.dev ||
       opened.isDirectory !== dir
     ) {
-      fail("NOTCAPABLE", `Host file changed while opening (symlink race?): ${path}`);
+      fail("PERM", `Host file changed while opening (symlink race?): ${path}`);
     }
     return f;
   } catch (e) {
@@ -278,6 +285,7 @@ class HostSymlink extends HostNode implements SymlinkNode {
   readonly kind = "symlink" as const;
 
   readlink(): string {
+    this.confineParent();
     try {
       return Deno.readLinkSync(this.path);
     } catch (e) {
@@ -301,7 +309,7 @@ class HostDir extends HostNode implements DirNode {
   }
 
   #child(name: string): string {
-    if (!isPlainName(name)) fail("NOTCAPABLE", `Invalid path component: ${JSON.stringify(name)}`);
+    if (!isPlainName(name)) fail("PERM", `Invalid path component: ${JSON.stringify(name)}`);
     return this.path === "/" ? "/" + name : this.path + "/" + name;
   }
 
@@ -317,6 +325,7 @@ class HostDir extends HostNode implements DirNode {
 
   lookup(name: string): VNode | null {
     const p = this.#child(name);
+    this.ctx.confine(this.path);
     const st = this.#lstat(p);
     if (st === null) return null;
     if (st.isSymlink) return new HostSymlink(this.ctx, p);

@@ -2,7 +2,7 @@
  * Confined path resolution. A path is resolved relative to a starting directory, which is the
  * sandbox root for that lookup: `..` never climbs above it, absolute paths and absolute symlink
  * targets are refused, and symlinks are expanded here, one component at a time, never by the host.
- * Escapes answer NOTCAPABLE, as wasmtime does; more than {@link MAX_SYMLINKS} expansions answer
+ * Escapes answer PERM, as wasmtime does (wasi-filesystem's `not-permitted`); more than {@link MAX_SYMLINKS} expansions answer
  * LOOP.
  *
  * @module
@@ -38,13 +38,13 @@ export interface Resolved {
  * const r = resolve(fs.root, "a/../a/b.txt", true);
  * console.log(r.name, r.node?.kind); // "b.txt" "file"
  * ```
- * @throws {FsError} NOENT, NOTDIR, NOTCAPABLE (escape), LOOP, INVAL (NUL byte).
+ * @throws {FsError} NOENT, NOTDIR, PERM (escape), LOOP, INVAL (NUL byte).
  */
 export function resolve(start: DirNode, path: string, follow: boolean): Resolved {
   if (path.length === 0) fail("NOENT", "Empty path");
   if (path.charCodeAt(0) === 47) {
     fail(
-      "NOTCAPABLE",
+      "PERM",
       `Absolute paths are not allowed here: ${path}; use a path relative to a preopened directory`,
     );
   }
@@ -78,7 +78,7 @@ export function resolve(start: DirNode, path: string, follow: boolean): Resolved
     }
     if (name === "..") {
       if (stack.length === 1) {
-        fail("NOTCAPABLE", `Path escapes its directory: ${path}`);
+        fail("PERM", `Path escapes its directory: ${path}`);
       }
       stack.pop();
       if (last) {
@@ -116,7 +116,7 @@ function expand(target: string, parts: string[], i: number, path: string, links:
   if (target.length === 0) fail("NOENT", `Empty symlink target in ${path}`);
   if (target.charCodeAt(0) === 47) {
     fail(
-      "NOTCAPABLE",
+      "PERM",
       `Symlink with an absolute target escapes its directory: ${path} -> ${target}`,
     );
   }

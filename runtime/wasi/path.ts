@@ -1,7 +1,7 @@
 /**
  * The `path_*` syscalls. Every path is resolved by the vfs resolver relative to a directory fd,
  * which is the sandbox root of that call: `..` cannot climb above it, absolute paths and
- * absolute symlinks answer ENOTCAPABLE, symlink loops ELOOP.
+ * absolute symlinks answer EPERM (as wasmtime), symlink loops ELOOP.
  *
  * @module
  */

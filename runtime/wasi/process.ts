@@ -10,8 +10,8 @@ import { type DirNode, type FileSystem, lookupPath, MemFs, stripSlash } from "..
 import { RIGHTS_DIR, RIGHTS_DIR_WRITE, RIGHTS_FILE, RIGHTS_FILE_WRITE } from "./defs.ts";
 import { ProcExit } from "./errors.ts";
 import { FdTable } from "./fd_table.ts";
-import { DirHandle } from "./file_handle.ts";
-import type { BlockPoint, Handle } from "./handle.ts";
+import { DirHandle, FileHandle } from "./file_handle.ts";
+import type { BlockPoint, Handle, HandleDescription } from "./handle.ts";
 import { GuestMemory } from "./memory.ts";
 import { bytesInput, CallbackOutput, DenoInput, DenoOutput, NullHandle } from "./stdio.ts";
 
@@ -227,6 +227,40 @@ export class Process {
       fdflags: 0,
       preopenPath: p.guestPath,
     });
+  }
+
+  /**
+   * Reopens a file or directory handle from its {@link Handle.describe} data (snapshot restore):
+   * the guest path is resolved through the preopen with the longest matching guest path, and the
+   * file position is restored. Other kinds are runtime/wasix's to rebuild.
+   *
+   * @throws {Error} for unknown kinds, or when no preopen holds the path.
+   */
+  reopen(desc: HandleDescription): Handle {
+    const path = String(desc.path ?? "");
+    let best: { dir: DirNode; guest: string } | null = null;
+    for (const [, e] of this.fds.entries()) {
+      const g = e.preopenPath;
+      if (g === undefined || !(e.handle instanceof DirHandle)) continue;
+      const prefix = g.endsWith("/") ? g : g + "/";
+      if (
+        (path === g || path.startsWith(prefix)) && (best === null || g.length > best.guest.length)
+      ) {
+        best = { dir: e.handle.dir, guest: g };
+      }
+    }
+    if (best === null) throw new Error(`No preopened directory holds ${path}; cannot reopen it`);
+    const rest = path.slice(best.guest.length).replace(/^\/+/, "") || ".";
+    const node = lookupPath(best.dir, rest, true);
+    if (desc.kind === "dir" && node.kind === "dir") return new DirHandle(node, path);
+    if (desc.kind === "file" && node.kind === "file") {
+      const readable = desc.readable !== false;
+      const writable = desc.writable === true;
+      const h = new FileHandle(node, node.open(writable), readable, writable, path);
+      h.position = Number(desc.position ?? 0);
+      return h;
+    }
+    throw new Error(`Cannot reopen a handle of kind ${desc.kind} at ${path}`);
   }
 
   #lookupDir(path: string): DirNode {

@@ -1,12 +1,12 @@
 /**
  * Per-process WASIX state that the preview1 `Process` does not carry: the virtual network, the
- * working directory, the terminal settings and the CLOEXEC bits. Plain data, so snapshots can list
- * it.
+ * process id and the terminal settings. (The working directory is `proc.cwd`, the CLOEXEC bits
+ * `FdEntry.fdflagsext`, both in runtime/wasi so snapshots see them.)
  *
  * @module
  */
 
-import type { FdEntry, Process } from "../wasi/mod.ts";
+import type { Process } from "../wasi/mod.ts";
 import { VirtualNetwork } from "../vnet/mod.ts";
 import type { Tty } from "./defs.ts";
 
@@ -29,11 +29,7 @@ export class WasixState {
   readonly net: VirtualNetwork;
   /** The process id `proc_id` reports. */
   readonly pid: number;
-  /** Absolute working directory (`getcwd`, `chdir`). */
-  cwd = "/";
   tty: Tty = { ...DEFAULT_TTY };
-  /** FDFLAGSEXT bits (CLOEXEC) per fd entry. */
-  readonly fdflagsext = new WeakMap<FdEntry, number>();
 
   constructor(net: VirtualNetwork, pid: number) {
     this.net = net;

@@ -157,6 +157,14 @@ export function writeAddrPort(view: DataView, ptr: number, addr: SocketAddress):
   out.set(bytes, 4);
 }
 
+/** Writes a unix `addr_port` with `path` (empty for unnamed sockets). */
+export function writeAddrUnix(view: DataView, ptr: number, path: string): void {
+  const out = new Uint8Array(view.buffer, view.byteOffset + ptr, ADDR_PORT_SIZE);
+  out.fill(0);
+  out[0] = ADDRESS_FAMILY_UNIX;
+  out.set(new TextEncoder().encode(path).subarray(0, 107), 2);
+}
+
 /** Writes an unspecified `addr_port` (used for unnamed peers such as socket pairs). */
 export function writeAddrUnspec(view: DataView, ptr: number): void {
   new Uint8Array(view.buffer, view.byteOffset + ptr, ADDR_PORT_SIZE).fill(0);

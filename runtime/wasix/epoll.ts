@@ -16,6 +16,7 @@ import {
   type HandleDescription,
   type Process,
   RIGHTS_FD_READ,
+  RIGHTS_POLL_FD_READWRITE,
   type SyscallResult,
   type SyscallTable,
 } from "../wasi/mod.ts";
@@ -38,6 +39,9 @@ import {
   writeEpollEvent,
 } from "./defs.ts";
 import { SocketHandle } from "./socket_handle.ts";
+
+/** An epoll fd can be polled (nested epoll, poll_oneoff) but not read or written. */
+const EPOLL_RIGHTS = RIGHTS_FD_READ | RIGHTS_POLL_FD_READWRITE;
 
 /** Consecutive non-waiting `epoll_wait` calls after which the guest yields once. */
 const YIELD_EVERY = 256;
@@ -73,7 +77,7 @@ export class EpollHandle extends Handle {
   }
 
   override get maxRights(): number {
-    return RIGHTS_FD_READ;
+    return EPOLL_RIGHTS;
   }
 
   #immediate = 0;
@@ -204,7 +208,7 @@ export function epollSyscalls(proc: Process): SyscallTable {
       proc.mem.view(roFd, 4);
       const fd = proc.fds.insert({
         handle: new EpollHandle(),
-        rightsBase: RIGHTS_FD_READ,
+        rightsBase: EPOLL_RIGHTS,
         rightsInheriting: 0,
         fdflags: 0,
       });

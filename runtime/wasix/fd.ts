@@ -14,7 +14,6 @@ import {
   type SyscallTable,
 } from "../wasi/mod.ts";
 import { fail } from "./_errno.ts";
-import { wasixState } from "./_state.ts";
 import { FDFLAGSEXT_CLOEXEC } from "./defs.ts";
 
 function entryOf(proc: Process, fd: number): FdEntry {
@@ -52,15 +51,15 @@ export function fdSyscalls(proc: Process): SyscallTable {
       if (target >= MAX_FDS) fail(ERRNO_INVAL, "No free fd at or above the minimum");
       const dup = copy(e);
       delete dup.preopenPath;
+      dup.fdflagsext = cloexec ? FDFLAGSEXT_CLOEXEC : 0;
       proc.fds.set(target, dup);
-      if (cloexec) wasixState(proc).fdflagsext.set(dup, FDFLAGSEXT_CLOEXEC);
       proc.mem.setU32(roFd, target);
       return 0;
     },
 
     fd_fdflags_get(fd: number, roFlags: number) {
       const e = entryOf(proc, fd);
-      proc.mem.setU16(roFlags, wasixState(proc).fdflagsext.get(e) ?? 0);
+      proc.mem.setU16(roFlags, e.fdflagsext ?? 0);
       return 0;
     },
 
@@ -69,7 +68,7 @@ export function fdSyscalls(proc: Process): SyscallTable {
       if ((flags & ~FDFLAGSEXT_CLOEXEC) !== 0) {
         fail(ERRNO_INVAL, `Unknown fd flags ${flags}; only CLOEXEC (1) exists`);
       }
-      wasixState(proc).fdflagsext.set(e, flags);
+      e.fdflagsext = flags;
       return 0;
     },
   };

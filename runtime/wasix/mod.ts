@@ -50,7 +50,12 @@ export * from "./defs.ts";
 export { EpollHandle } from "./epoll.ts";
 export { EventHandle } from "./event.ts";
 export { PipeHandle } from "./pipe.ts";
-export { type SocketFamily, SocketHandle, type SocketHandleOptions } from "./socket_handle.ts";
+export {
+  type SocketFamily,
+  SocketHandle,
+  type SocketHandleOptions,
+  type SocketState,
+} from "./socket_handle.ts";
 export { type PreopenedListener, preopenTcpListener } from "./tcp_listen.ts";
 export { UNSUPPORTED_CALLS } from "./unsupported.ts";
 export { checkWasixImports, type ImportProblem } from "./check_imports.ts";

@@ -40,7 +40,7 @@ export function procSyscalls(proc: Process): SyscallTable {
     getcwd(pathPtr: number, lenPtr: number) {
       const cap = proc.mem.getU32(lenPtr);
       proc.mem.view(pathPtr, cap);
-      const bytes = encoder.encode(state().cwd);
+      const bytes = encoder.encode(proc.cwd);
       if (bytes.byteLength > cap) {
         proc.mem.setU32(lenPtr, bytes.byteLength);
         fail(ERRNO_OVERFLOW, `The working directory needs ${bytes.byteLength} bytes`);
@@ -52,11 +52,11 @@ export function procSyscalls(proc: Process): SyscallTable {
     },
 
     chdir(pathPtr: number, pathLen: number) {
-      const target = resolvePath(state().cwd, proc.mem.readString(pathPtr, pathLen));
+      const target = resolvePath(proc.cwd, proc.mem.readString(pathPtr, pathLen));
       const clean = stripSlash(target);
       const node = clean === "" ? proc.fs.root : lookupPath(proc.fs.root, clean, true);
       if (node.kind !== "dir") fail(ERRNO_NOTDIR, `${target} is not a directory`);
-      state().cwd = target;
+      proc.cwd = target;
       return 0;
     },
 

@@ -22,6 +22,7 @@ import {
   type Process,
   RIFLAGS_RECV_PEEK,
   RIFLAGS_RECV_WAITALL,
+  RIGHTS_FD_READ,
   RIGHTS_SOCKET,
   type SyscallTable,
   WasiError,
@@ -47,13 +48,24 @@ import {
   SOCK_TYPE_STREAM,
   writeAddrIp,
   writeAddrPort,
+  writeAddrUnix,
   writeAddrUnspec,
   writeOptionTimestamp,
 } from "./defs.ts";
 import { type SocketFamily, SocketHandle } from "./socket_handle.ts";
 
+/**
+ * The reason a send waits for buffer space. A guest waiting to send is busy, not idle, so it must
+ * not look like an instaboot idle point (accept/poll/read); "sleep" is never one.
+ */
+const SEND_WAIT = "sleep" as const;
+
+/** The most `sock_send_file` sends per call (callers loop, as with sendfile(2)). */
+const SEND_FILE_CHUNK = 1 << 20;
+
 /** Imports of this family that may suspend the guest. */
 export const SOCK_BLOCKING = [
+  "sock_send_file",
   "sock_accept",
   "sock_accept_v2",
   "sock_recv",
@@ -99,6 +111,19 @@ function readIpAddress(proc: Process, ptr: number): SocketAddress {
     fail(ERRNO_AFNOSUPPORT, "Only IP addresses are supported by the virtual network");
   }
   return addr.address;
+}
+
+/** Writes `addr` of `sock` at `ptr`: unix sockets are unnamed, unknown addresses unspecified. */
+function writeSocketAddress(
+  proc: Process,
+  sock: SocketHandle,
+  ptr: number,
+  addr: SocketAddress | null,
+) {
+  const view = proc.mem.view(ptr, ADDR_PORT_SIZE);
+  if (sock.family === "unix") writeAddrUnix(view, ptr >>> 0, "");
+  else if (addr) writeAddrPort(view, ptr >>> 0, addr);
+  else writeAddrUnspec(view, ptr >>> 0);
 }
 
 /** Reads the iovec list as views into guest memory (valid until the guest runs again). */
@@ -192,7 +217,7 @@ function recvCall(
 function sendCall(proc: Process, fd: number, iov: number, iovLen: number, roLen: number) {
   const { sock, entry } = socketOf(proc, fd);
   proc.mem.view(roLen, 4);
-  return blocking(proc, { syscall: "sock_send", reason: "poll", fd }, {
+  return blocking(proc, { syscall: "sock_send", reason: SEND_WAIT, fd }, {
     nonblock: (entry.fdflags & FDFLAGS_NONBLOCK) !== 0,
     wait: () => sock.waitWritable(),
     timeoutNs: sock.getOptTime(SOCK_OPTION_SEND_TIMEOUT),
@@ -223,12 +248,7 @@ function acceptCall(
     const conn = sock.accept();
     const newFd = installSocket(proc, conn, fdflags & FDFLAGS_NONBLOCK);
     proc.mem.setU32(roFd, newFd);
-    if (roAddr !== null) {
-      const peer = conn.peerAddress;
-      const view = proc.mem.view(roAddr, ADDR_PORT_SIZE);
-      if (peer) writeAddrPort(view, roAddr >>> 0, peer);
-      else writeAddrUnspec(view, roAddr >>> 0);
-    }
+    if (roAddr !== null) writeSocketAddress(proc, conn, roAddr, conn.peerAddress);
     return 0;
   });
 }
@@ -330,10 +350,8 @@ export function sockSyscalls(proc: Process): SyscallTable {
       return recvCall(proc, fd, iov, iovLen, flags, (n) => {
         proc.mem.setU32(roLen, n);
         proc.mem.setU16(roFlags, 0);
-        const peer = socketOf(proc, fd).sock.peerAddress;
-        const view = proc.mem.view(roAddr, ADDR_PORT_SIZE);
-        if (peer) writeAddrPort(view, roAddr >>> 0, peer);
-        else writeAddrUnspec(view, roAddr >>> 0);
+        const s = socketOf(proc, fd).sock;
+        writeSocketAddress(proc, s, roAddr, s.peerAddress);
       });
     },
 
@@ -366,20 +384,15 @@ export function sockSyscalls(proc: Process): SyscallTable {
 
     sock_addr_local(fd: number, roAddr: number) {
       const { sock } = socketOf(proc, fd);
-      const view = proc.mem.view(roAddr, ADDR_PORT_SIZE);
-      const local = sock.localAddress;
-      if (local) writeAddrPort(view, roAddr >>> 0, local);
-      else writeAddrUnspec(view, roAddr >>> 0);
+      writeSocketAddress(proc, sock, roAddr, sock.localAddress);
       return 0;
     },
 
     sock_addr_peer(fd: number, roAddr: number) {
       const { sock } = socketOf(proc, fd);
-      const view = proc.mem.view(roAddr, ADDR_PORT_SIZE);
+      proc.mem.view(roAddr, ADDR_PORT_SIZE);
       if (sock.state !== "connected") fail(ERRNO_NOTCONN, "The socket is not connected");
-      const peer = sock.peerAddress;
-      if (peer) writeAddrPort(view, roAddr >>> 0, peer);
-      else writeAddrUnspec(view, roAddr >>> 0);
+      writeSocketAddress(proc, sock, roAddr, sock.peerAddress);
       return 0;
     },
 
@@ -440,8 +453,23 @@ export function sockSyscalls(proc: Process): SyscallTable {
       return 0;
     },
 
-    sock_send_file() {
-      return fail(ERRNO_NOTSUP, "sock_send_file is not supported; read the file and sock_send it");
+    // sendfile(2): up to `count` bytes of `inFd` from `offset` (its cursor does not move).
+    sock_send_file(outFd: number, inFd: number, offset: bigint, count: bigint, roSent: number) {
+      const { sock, entry } = socketOf(proc, outFd);
+      const src = proc.fds.entry(inFd, RIGHTS_FD_READ).handle;
+      proc.mem.view(roSent, 8);
+      const want = Math.min(Number(BigInt.asUintN(64, BigInt(count))), SEND_FILE_CHUNK);
+      const buf = new Uint8Array(want);
+      const n = src.pread(buf, Number(BigInt.asUintN(64, BigInt(offset))));
+      return blocking(proc, { syscall: "sock_send_file", reason: SEND_WAIT, fd: outFd }, {
+        nonblock: (entry.fdflags & FDFLAGS_NONBLOCK) !== 0,
+        wait: () => sock.waitWritable(),
+        timeoutNs: sock.getOptTime(SOCK_OPTION_SEND_TIMEOUT),
+      }, () => {
+        const sent = sock.send(buf.subarray(0, n), true);
+        proc.mem.setU64(roSent, BigInt(sent));
+        return 0;
+      });
     },
     sock_join_multicast_v4: notsup("multicast"),
     sock_leave_multicast_v4: notsup("multicast"),

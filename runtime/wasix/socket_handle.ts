@@ -59,7 +59,8 @@ import {
 /** The address family of a socket. */
 export type SocketFamily = "ipv4" | "ipv6" | "unix";
 
-type State = "new" | "bound" | "listening" | "connected" | "closed";
+/** The life cycle of a socket. */
+export type SocketState = "new" | "bound" | "listening" | "connected" | "closed";
 
 const SIZE_OPTIONS = new Set([
   SOCK_OPTION_RECV_BUF_SIZE,
@@ -103,7 +104,7 @@ export class SocketHandle extends Handle {
   readonly family: SocketFamily;
   readonly proto: number;
   readonly #net: VirtualNetwork | null;
-  #state: State = "new";
+  #state: SocketState = "new";
   #binding: PortBinding | null = null;
   #listener: StreamListener | null = null;
   #stream: VStream | null = null;
@@ -155,7 +156,7 @@ export class SocketHandle extends Handle {
   }
 
   /** The socket's state, for diagnostics and snapshots. */
-  get state(): State {
+  get state(): SocketState {
     return this.#state;
   }
 

@@ -5,13 +5,14 @@
 //
 // Routes: GET /inc (counter++), GET /cache/KEY=VALUE, GET /write (writes /tmp/count.txt),
 // GET /state (everything), POST /echo (echoes the body with the method, path and query).
-// Exports thaw_after_restore, which counts restores and redraws its random id.
+// Exports thaw_after_restore, which counts restores and redraws its random id. With
+// EXPLICIT_SNAPSHOT set it calls proc_snapshot() during boot, before it listens.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "wasix.h"
+#include "../../runtime/wasix/include/wasix.h"
 
 static int boots = 0, counter = 0, restores = 0;
 static char cache[16][64];
@@ -110,6 +111,12 @@ int main(void) {
   FILE *f = fopen("/tmp/boot.txt", "w");
   fprintf(f, "boot %d\n", boots);
   fclose(f);
+  if (getenv("EXPLICIT_SNAPSHOT") != NULL) {
+    // Snapshot here, before listening: a restored instance resumes right after this call.
+    counter = 100;
+    if (wasix_proc_snapshot() != 0) fprintf(stderr, "proc_snapshot failed\n");
+    counter++;
+  }
   const char *port_env = getenv("PORT");
   int port = port_env ? atoi(port_env) : 8080;
   wasix_fd_t listener;

@@ -2,7 +2,7 @@
  * sock_accept, sock_recv, sock_send, sock_shutdown.
  *
  *   sock.wasm          error paths on fds that are not sockets (needs /sandbox)
- *   sock.wasm serve N  with a listening socket as fd 3 (wasmtime --tcplisten, LISTEN_FDS=1):
+ *   sock.wasm serve N  with a listening socket after the preopens (--tcplisten, LISTEN_FDS=1):
  *                      accepts N connections one after another; for each, reads one line and
  *                      sends it back upper-cased, then shuts the connection down
  */
@@ -11,10 +11,15 @@
 #include "check.h"
 
 static int serve(int count) {
+  /* LISTEN_FDS=1: the socket is the first fd after stdio and the preopened directories. */
   __wasi_fd_t listener = 3;
   __wasi_fdstat_t st;
-  CHECK_OK("fd_fdstat_get(3)", __wasi_fd_fdstat_get(listener, &st));
-  CHECK("fd 3 is a SOCKET_STREAM", st.fs_filetype == __WASI_FILETYPE_SOCKET_STREAM);
+  while (listener < 64 && __wasi_fd_fdstat_get(listener, &st) == 0 &&
+         st.fs_filetype == __WASI_FILETYPE_DIRECTORY)
+    listener++;
+  CHECK("LISTEN_FDS is 1", getenv("LISTEN_FDS") && strcmp(getenv("LISTEN_FDS"), "1") == 0);
+  CHECK_OK("fd_fdstat_get(listener)", __wasi_fd_fdstat_get(listener, &st));
+  CHECK("the listener is a SOCKET_STREAM", st.fs_filetype == __WASI_FILETYPE_SOCKET_STREAM);
   for (int i = 0; i < count; i++) {
     __wasi_fd_t conn;
     __wasi_errno_t e;

@@ -121,6 +121,36 @@ int main(void) {
   CHECK_ERR(wasix_epoll_wait(pr, out, 8, 0, &n), WASIX_EINVAL);
   CHECK_ERR(wasix_epoll_wait(ep2, out, 0, 0, &n), WASIX_EINVAL);
 
+  /* An event fd becomes readable in epoll once written. */
+  {
+    wasix_fd_t ev, ep3;
+    OK(wasix_fd_event(0, 0, &ev));
+    OK(wasix_epoll_create(&ep3));
+    wasix_epoll_event_t e;
+    memset(&e, 0, sizeof e);
+    e.events = WASIX_EPOLLIN;
+    e.data.fd = ev;
+    OK(wasix_epoll_ctl(ep3, WASIX_EPOLL_CTL_ADD, ev, &e));
+    OK(wasix_epoll_wait(ep3, out, 8, 0, &n));
+    CHECK(n == 0);
+    uint64_t one = 1;
+    wasix_ciovec_t io = {(const uint8_t *)&one, 8};
+    uint32_t w;
+    OK(p1_fd_write((int32_t)ev, &io, 1, &w));
+    OK(wasix_epoll_wait(ep3, out, 8, 0, &n));
+    CHECK(n == 1 && out[0].data.fd == ev && (out[0].events & WASIX_EPOLLIN));
+    /* The epoll fd itself is pollable: nested readiness. */
+    sub_t s1;
+    event_t e1;
+    memset(&s1, 0, sizeof s1);
+    s1.userdata = 9;
+    s1.tag = 1;
+    s1.u.rw.fd = ep3;
+    uint32_t ne = 0;
+    OK(p1_poll_oneoff(&s1, &e1, 1, &ne));
+    CHECK(ne == 1 && e1.userdata == 9 && e1.error == 0 && e1.type == 1);
+  }
+
   /* preview1 poll_oneoff sees pipe and socket readiness. */
   sub_t subs[3];
   event_t evs[3];

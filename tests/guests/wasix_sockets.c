@@ -1,7 +1,9 @@
 /* Server and client in one guest over the virtual network: bind, listen, connect, accept,
  * send/recv both ways, addresses, shutdown, nonblocking EAGAIN, socket options, sock_pair,
  * resolve. Exit status = number of failed checks. */
+#include <fcntl.h>
 #include <stdint.h>
+#include <unistd.h>
 #include "wasix.h"
 #include "wasix_check.h"
 
@@ -148,6 +150,25 @@ int main(void) {
   CHECK(send_str(p1, "pair") == 4);
   OK(recv_buf(p2, buf, sizeof buf, &n, 0));
   CHECK(n == 4 && memcmp(buf, "pair", 4) == 0);
+  OK(wasix_sock_addr_peer(p1, &got));
+  CHECK(got.tag == WASIX_AF_UNIX && got.u.unix_path[0] == 0);
+
+  /* sock_send_file: a file's bytes from an offset, through a socket pair. */
+  {
+    FILE *f = fopen("/tmp/sendfile.txt", "w");
+    CHECK(f != NULL);
+    fputs("0123456789abcdef", f);
+    fclose(f);
+    int in = open("/tmp/sendfile.txt", O_RDONLY);
+    CHECK(in >= 0);
+    uint64_t sent = 0;
+    OK(wasix_sock_send_file(p1, (wasix_fd_t)in, 10, 100, &sent));
+    CHECK(sent == 6);
+    OK(recv_buf(p2, buf, sizeof buf, &n, 0));
+    CHECK(n == 6 && memcmp(buf, "abcdef", 6) == 0);
+    CHECK_ERR(wasix_sock_send_file((wasix_fd_t)in, p1, 0, 1, &sent), WASIX_ENOTSOCK);
+    close(in);
+  }
 
   /* resolve: localhost gives loopback addresses; unknown names give none. */
   wasix_addr_ip_t addrs[4];

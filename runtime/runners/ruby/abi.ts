@@ -113,14 +113,15 @@ export class RbValueTable {
  * const table = new RbValueTable();
  * const instance = new WebAssembly.Instance(module, { canonical_abi: table.imports(), ... });
  * const ruby = new RubyAbi(instance, table);
- * ruby.init(["ruby.wasm", "-EUTF-8", "-e_=0"]);
- * ruby.initLoadpath();
- * console.log(ruby.evalString("RUBY_VERSION")); // "3.4.x"
+ * await ruby.init(["ruby.wasm", "-EUTF-8", "-e_=0"]);
+ * await ruby.initLoadpath();
+ * console.log(await ruby.evalString("RUBY_VERSION")); // "3.4.x"
  * ```
  */
 export class RubyAbi {
   #x: RubyExports;
   #table: RbValueTable;
+  #promising = new Map<string, (...args: number[]) => Promise<number>>();
 
   constructor(instance: WebAssembly.Instance, table: RbValueTable) {
     this.#x = instance.exports as unknown as RubyExports;
@@ -148,8 +149,24 @@ export class RubyAbi {
     return [ptr, bytes.length];
   }
 
+  /**
+   * Calls an export through JSPI (`WebAssembly.promising`): the guest's blocking-capable WASI
+   * imports are `WebAssembly.Suspending`, so any export that may reach them runs this way, and a
+   * syscall that has to wait (a `sleep`) suspends the guest instead of failing.
+   */
+  run(name: string, ...args: number[]): Promise<number> {
+    let f = this.#promising.get(name);
+    if (!f) {
+      f = (WebAssembly as unknown as {
+        promising(f: Fn): (...args: number[]) => Promise<number>;
+      }).promising(this.#fn(name));
+      this.#promising.set(name, f);
+    }
+    return f(...args);
+  }
+
   /** Runs `ruby_init` with the given argv (program name first). */
-  init(args: readonly string[]): void {
+  async init(args: readonly string[]): Promise<void> {
     const list = this.#x.cabi_realloc(0, 0, 4, args.length * 8);
     const ptrs = args.map((a) => this.#string(a + "\0"));
     const dv = this.#view();
@@ -157,12 +174,12 @@ export class RubyAbi {
       dv.setInt32(list + i * 8, p, true);
       dv.setInt32(list + i * 8 + 4, n, true);
     });
-    this.#fn(EXPORT.init)(list, args.length);
+    await this.run(EXPORT.init, list, args.length);
   }
 
   /** Sets up `$LOAD_PATH` for the bundled stdlib. */
-  initLoadpath(): void {
-    this.#fn(EXPORT.initLoadpath)();
+  async initLoadpath(): Promise<void> {
+    await this.run(EXPORT.initLoadpath);
   }
 
   #result(ret: number): number {
@@ -224,9 +241,9 @@ export class RubyAbi {
    *
    * @throws {RubyError} with Ruby's `full_message` if the code raised.
    */
-  eval(code: string): void {
+  async eval(code: string): Promise<void> {
     const [p, n] = this.#string(code + "\0");
-    this.#drop(this.#result(this.#fn(EXPORT.eval)(p, n)));
+    this.#drop(this.#result(await this.run(EXPORT.eval, p, n)));
   }
 
   /**
@@ -234,9 +251,9 @@ export class RubyAbi {
    *
    * @throws {RubyError} if the code raised or its value is not a String.
    */
-  evalString(code: string): string {
+  async evalString(code: string): Promise<string> {
     const [p, n] = this.#string(`(${code}).to_str\0`);
-    const v = this.#result(this.#fn(EXPORT.eval)(p, n));
+    const v = this.#result(await this.run(EXPORT.eval, p, n));
     try {
       return this.#rstring(v);
     } finally {

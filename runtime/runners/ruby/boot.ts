@@ -52,7 +52,7 @@ export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Prom
     phases.memory = instance.phases.memory;
     phases.restore = instance.phases.memory + instance.phases.instantiate;
   } else {
-    instance = RubyInstance.boot(program, app, { log });
+    instance = await RubyInstance.boot(program, app, { log });
     phases.instantiate = instance.phases.instantiate;
     phases.boot = instance.phases.init;
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { RbValueTable, RubyAbi } from "./abi.ts";
+import { RbValueTable, RubyAbi, RubyError } from "./abi.ts";
 import { type Frame, RequestChannel, ResponseChannel } from "./channel.ts";
 import { jsInteropImports } from "./js_interop.ts";
 import { RACK_PRELUDE } from "./prelude.ts";
@@ -147,6 +147,23 @@ export function newMemory(program: RubyProgram, pages: number): WebAssembly.Memo
   );
 }
 
+/**
+ * The guest was unwound from outside Ruby (a trap, or a host error inside an import), so the
+ * instance is dead. It is a `WebAssembly.RuntimeError`, which the instance Worker treats as
+ * fatal: it answers 502 and replaces the instance.
+ */
+export class GuestAbortedError extends WebAssembly.RuntimeError {
+  constructor(cause: unknown) {
+    super(
+      `The Ruby guest was aborted and cannot serve more requests: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+    this.name = "GuestAbortedError";
+  }
+}
+
 /** A live Ruby guest with the Rack prelude and the app loaded. */
 export class RubyInstance {
   readonly memory: WebAssembly.Memory;
@@ -158,6 +175,7 @@ export class RubyInstance {
   #stdin: RequestChannel;
   #stdout: ResponseChannel;
   #system: GuestSystem;
+  #broken: GuestAbortedError | undefined;
   /** The program this instance runs. */
   readonly program: RubyProgram;
 
@@ -221,7 +239,11 @@ export class RubyInstance {
    *
    * @throws {RubyError} if the app file raises or defines no Rack app.
    */
-  static boot(program: RubyProgram, app: RackApp, opts: InstanceOptions = {}): RubyInstance {
+  static async boot(
+    program: RubyProgram,
+    app: RackApp,
+    opts: InstanceOptions = {},
+  ): Promise<RubyInstance> {
     const t0 = performance.now();
     const memory = opts.memory ?? newMemory(program, program.layout.memoryMinPages);
     const t1 = performance.now();
@@ -233,12 +255,12 @@ export class RubyInstance {
     );
     const t2 = performance.now();
     (instance.exports[INIT_DATA_EXPORT] as () => void)();
-    (instance.exports._initialize as () => void)();
-    abi.init(RUBY_ARGS);
-    abi.initLoadpath();
-    abi.eval(RACK_PRELUDE);
+    await abi.run("_initialize");
+    await abi.init(RUBY_ARGS);
+    await abi.initLoadpath();
+    await abi.eval(RACK_PRELUDE);
     const entry = `${APP_MOUNT}/${app.entry ?? "app.rb"}`;
-    abi.eval(`Thaw::Rack.load_app(${JSON.stringify(entry)}); nil`);
+    await abi.eval(`Thaw::Rack.load_app(${JSON.stringify(entry)}); nil`);
     const t3 = performance.now();
     return new RubyInstance(program, instance, abi, [stdin, stdout], system, memory, {
       memory: t1 - t0,
@@ -297,13 +319,22 @@ export class RubyInstance {
    * @throws {RubyError} if the runner's Ruby half itself raised (the app's own exceptions
    * become 500 responses inside the guest).
    */
-  serve(request: Uint8Array, onFrame: (frame: Frame) => void): void {
+  async serve(request: Uint8Array, onFrame: (frame: Frame) => void): Promise<void> {
+    if (this.#broken) throw this.#broken;
     this.#stdin.push(request);
     this.#stdout.reset();
     this.#stdout.listen(onFrame);
     const t0 = performance.now();
     try {
-      this.#abi.eval("Thaw::Rack.serve");
+      await this.#abi.eval("Thaw::Rack.serve");
+    } catch (err) {
+      if (!(err instanceof RubyError)) {
+        // Something unwound the guest from outside (a trap, a host error in an import): Ruby's
+        // VM state is no longer trustworthy, so this instance serves nothing more.
+        this.#broken = new GuestAbortedError(err);
+        throw this.#broken;
+      }
+      throw err;
     } finally {
       this.lastServeMs = performance.now() - t0;
       this.#stdout.listen(undefined);
@@ -317,7 +348,7 @@ export class RubyInstance {
   }
 
   /** Evaluates Ruby code and returns its String value (tests and tooling). */
-  evalString(code: string): string {
+  evalString(code: string): Promise<string> {
     return this.#abi.evalString(code);
   }
 

@@ -5,7 +5,8 @@
  * untouched pages, plus GC pressure from every discarded 70+ MB memory. Copying into memory
  * whose pages are already touched costs about 2.5 ms. The pool keeps such memories: each is
  * all zeros (never an app's image), sized in classes of {@linkcode PoolOptions.classPages}, and
- * zeroed again in the background, in slices, after its instance is done with it.
+ * zeroed again in the background, in slices, after its instance is done with it. Its memory cost
+ * is bounded: at most `maxIdle` idle memories, plus those being zeroed.
  *
  * This only works for modules prepared to import their memory (see `prepareModule`).
  *
@@ -18,7 +19,7 @@ const PAGE = 65536;
 export interface PoolOptions {
   /** Size classes are multiples of this many pages. @default 128 (8 MiB) */
   readonly classPages?: number;
-  /** Blank memories kept per size class; the pool's memory cost is at most this times the class size. @default 2 */
+  /** Blank memories kept in all; the pool holds at most this many idle memories. @default 2 */
   readonly maxIdle?: number;
   /** Bytes zeroed per background slice, so a slice never blocks the event loop long. @default 8 MiB */
   readonly sliceBytes?: number;
@@ -86,16 +87,20 @@ export class MemoryPool {
   }
 
   /**
-   * A blank memory of at least `pages` pages: pre-faulted from the pool when one is idle,
-   * else a fresh one (counted as a miss).
+   * A blank memory of at least `pages` pages: pre-faulted from the pool when one is idle (the
+   * smallest class that fits), else a fresh one (counted as a miss).
    */
   take(pages: number): WebAssembly.Memory {
     const cls = this.classOf(pages);
-    const list = this.#idle.get(cls);
-    const m = list?.pop();
-    if (m) {
+    // The smallest idle class that fits: a memory that grew while in use is still blank and
+    // serves any smaller request.
+    let best: number | undefined;
+    for (const [c, list] of this.#idle) {
+      if (c >= cls && list.length > 0 && (best === undefined || c < best)) best = c;
+    }
+    if (best !== undefined) {
       this.#stats.hits++;
-      return m;
+      return this.#idle.get(best)!.pop()!;
     }
     this.#stats.misses++;
     return this.#create(cls);
@@ -103,7 +108,7 @@ export class MemoryPool {
 
   /**
    * Returns a memory after its instance is gone. It is zeroed in the background, then kept if
-   * its class has room, else dropped.
+   * the pool holds fewer than `maxIdle` idle memories, else dropped.
    */
   give(memory: WebAssembly.Memory): void {
     if (this.#closed) return;
@@ -169,7 +174,9 @@ export class MemoryPool {
       const cls = Math.floor(u8.length / PAGE / this.#classPages) * this.#classPages ||
         u8.length / PAGE;
       const list = this.#idle.get(cls) ?? [];
-      if (list.length < this.#maxIdle) {
+      let idle = 0;
+      for (const l of this.#idle.values()) idle += l.length;
+      if (idle < this.#maxIdle) {
         list.push(job.memory);
         this.#idle.set(cls, list);
         this.#stats.recycled++;

@@ -2,9 +2,10 @@
  * The Ruby runner's WASI backend on Thaw's own runtime/wasi `Process` and runtime/vfs.
  *
  * fd 0 is the request channel, fd 1 the response channel, fd 2 the log (one callback per line),
- * fd 3 the app package, preopened read-only at `/app`. The package's files live in one MemFs
- * per app, built once and shared by every instance: the preopen withholds write rights, so no
- * instance can change what another sees.
+ * fd 3 the app package, preopened read-only at `/app`. The package is one MemFs per app, built
+ * once and shared by every instance. Two locks keep instances from changing what another sees:
+ * the preopen withholds write rights, and every file node reports `readOnly`, which also stops
+ * `path_open` with `O_TRUNC` (that one slips past the rights check, see docs/wasi-bugs.md).
  *
  * @module
  */
@@ -16,7 +17,7 @@ import {
   StreamHandle,
   wasiImports,
 } from "../../wasi/mod.ts";
-import { MemFs, writeFileAt } from "../../vfs/mod.ts";
+import { FsIdentity, MemDir, MemFile, MemFs, writeFileAt } from "../../vfs/mod.ts";
 import type { RequestChannel } from "./channel.ts";
 import type { GuestSystem, GuestSystemOptions } from "./system.ts";
 
@@ -50,15 +51,32 @@ function lines(sink: (line: string) => void): (chunk: Uint8Array) => void {
   };
 }
 
-const shared = new WeakMap<ReadonlyMap<string, Uint8Array>, MemFs>();
+class PackageFile extends MemFile {
+  override get readOnly(): boolean {
+    return true;
+  }
+}
+
+class PackageDir extends MemDir {
+  protected override newFile(): MemFile {
+    return new PackageFile(this.fs);
+  }
+  protected override newDir(): MemDir {
+    return new PackageDir(this.fs);
+  }
+}
+
+const shared = new WeakMap<ReadonlyMap<string, Uint8Array>, Map<string, MemFs>>();
 
 function packageFs(guestPath: string, files: ReadonlyMap<string, Uint8Array>): MemFs {
-  let fs = shared.get(files);
+  const byPath = shared.get(files) ?? new Map<string, MemFs>();
+  shared.set(files, byPath);
+  let fs = byPath.get(guestPath);
   if (!fs) {
-    fs = new MemFs();
+    fs = new MemFs(new PackageDir(new FsIdentity()));
     fs.mkdirp(guestPath);
     for (const [path, bytes] of files) writeFileAt(fs.root, `${guestPath}/${path}`, bytes);
-    shared.set(files, fs);
+    byPath.set(guestPath, fs);
   }
   return fs;
 }
@@ -76,8 +94,9 @@ export function createThawSystem(opts: GuestSystemOptions): GuestSystem {
     stdin: new RequestInput(opts.stdin),
     stdout: new CallbackOutput((chunk) => opts.stdout.write(chunk)),
     stderr: new CallbackOutput(lines(opts.stderr)),
-    // The runner never lets the guest wait: requests are complete before Ruby reads them.
-    jspi: false,
+    // Requests are complete before Ruby reads them, but an app may still wait (sleep): the
+    // runner calls Thaw::Rack.serve through JSPI so such a syscall suspends the guest.
+    jspi: true,
   });
   return {
     imports: wasiImports(proc),

@@ -198,6 +198,9 @@ wasix_errno_t wasix_sock_send(wasix_fd_t fd, const wasix_ciovec_t *iovs, size_t 
 wasix_errno_t wasix_sock_send_to(wasix_fd_t fd, const wasix_ciovec_t *iovs, size_t iovs_len,
                                  int32_t siflags, const wasix_addr_port_t *addr,
                                  uint32_t *ret_len) WASIX_IMPORT(sock_send_to);
+/* sendfile(2): sends up to `count` bytes of `in_fd` from `offset`; returns how many were sent. */
+wasix_errno_t wasix_sock_send_file(wasix_fd_t out_fd, wasix_fd_t in_fd, uint64_t offset,
+                                   uint64_t count, uint64_t *ret_sent) WASIX_IMPORT(sock_send_file);
 wasix_errno_t wasix_sock_shutdown(wasix_fd_t fd, int32_t how) WASIX_IMPORT(sock_shutdown);
 wasix_errno_t wasix_sock_status(wasix_fd_t fd, wasix_sock_status_t *ret_status)
     WASIX_IMPORT(sock_status);

@@ -21,8 +21,12 @@ Deno.test("100 corrupted or mismatched journals each cold-boot and answer correc
     const records = readJournal(good).records as JournalRecord[];
     const reencode = (f: (r: JournalRecord) => JournalRecord) => encodeJournal(records.map(f));
     const rand = rng(42);
-    const cases: { what: string; journal: Uint8Array; env?: Record<string, string>; maxAgeMs?: number }[] =
-      [];
+    const cases: {
+      what: string;
+      journal: Uint8Array;
+      env?: Record<string, string>;
+      maxAgeMs?: number;
+    }[] = [];
     for (let i = 0; i < 40; i++) {
       const bad = good.slice();
       const at = Math.floor(rand() * bad.length);
@@ -37,7 +41,9 @@ Deno.test("100 corrupted or mismatched journals each cold-boot and answer correc
       cases.push({
         what: "other module",
         journal: reencode((r) =>
-          r.kind === "identity" ? { ...r, moduleHash: crypto.getRandomValues(new Uint8Array(32)) } : r
+          r.kind === "identity"
+            ? { ...r, moduleHash: crypto.getRandomValues(new Uint8Array(32)) }
+            : r
         ),
       });
     }
@@ -47,14 +53,18 @@ Deno.test("100 corrupted or mismatched journals each cold-boot and answer correc
     for (let i = 0; i < 10; i++) {
       cases.push({
         what: "too old",
-        journal: reencode((r) => r.kind === "snapshot" ? { ...r, timeNs: 1_000_000_000n * BigInt(i) } : r),
+        journal: reencode((r) =>
+          r.kind === "snapshot" ? { ...r, timeNs: 1_000_000_000n * BigInt(i) } : r
+        ),
         maxAgeMs: 3600_000,
       });
     }
     for (let i = 0; i < 10; i++) {
       // Checksums intact, contents wrong: restore fails while applying and falls back.
       const journal = i % 2 === 0
-        ? reencode((r) => r.kind === "memory.run" ? { ...r, data: new Uint8Array([1, 2, 3, i]) } : r)
+        ? reencode((r) =>
+          r.kind === "memory.run" ? { ...r, data: new Uint8Array([1, 2, 3, i]) } : r
+        )
         : reencode((r) => r.kind === "globals" ? { ...r, globals: r.globals.slice(1) } : r);
       cases.push({ what: i % 2 === 0 ? "garbage memory run" : "missing global", journal });
     }

@@ -22,11 +22,13 @@ Deno.test("WCGI: a restored instance answers with the new request, never the war
       stderr: "null",
     });
     assert.equal(d.mode, "restore", JSON.stringify(d.rejected));
-    for (const [method, path, query, body] of [
-      ["POST", "/orders/42", "sort=desc&x=1", "hello restored world"],
-      ["PUT", "/a/b", "q=2", "second"],
-      ["GET", "/plain", "", ""],
-    ]) {
+    for (
+      const [method, path, query, body] of [
+        ["POST", "/orders/42", "sort=desc&x=1", "hello restored world"],
+        ["PUT", "/a/b", "q=2", "second"],
+        ["GET", "/plain", "", ""],
+      ]
+    ) {
       const res = await d.runner.handle(
         new Request(`http://wcgi-hello.localhost${path}${query ? "?" + query : ""}`, {
           method,
@@ -63,7 +65,10 @@ capabilities:
       - path: /
 `,
     );
-    const err = await deploy(await loadApp(dir), { out: `${dir}/out`, cacheDir: `${ROOT}.thaw-cache` })
+    const err = await deploy(await loadApp(dir), {
+      out: `${dir}/out`,
+      cacheDir: `${ROOT}.thaw-cache`,
+    })
       .catch((e) => e);
     assert.ok(err instanceof DeployError, String(err));
     assert.match(err.message, /read its environment before its first read of stdin/);

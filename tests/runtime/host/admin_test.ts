@@ -1,16 +1,30 @@
 import assert from "node:assert/strict";
 import { encodeJournal } from "../../../journal/mod.ts";
 import { createAdminHandler } from "../../../runtime/host/admin.ts";
-import { BUNDLE_FORMAT, type BundleManifest, sha256Hex } from "../../../runtime/snapshot/mod.ts";
+import {
+  BUNDLE_FORMAT,
+  type BundleManifest,
+  moduleIdentity,
+  PREPARE_SECTION,
+  sha256Hex,
+} from "../../../runtime/snapshot/mod.ts";
 
-const WASM = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+/** An empty module carrying a thaw.prepare section, as prepare would leave it. */
+function preparedModule(): Uint8Array {
+  const enc = new TextEncoder();
+  const name = enc.encode(PREPARE_SECTION);
+  const body = enc.encode(JSON.stringify({ version: 1, inputHash: "00", kind: "reactor" }));
+  const payload = [name.length, ...name, ...body];
+  return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 0, payload.length, ...payload]);
+}
+const WASM = preparedModule();
 
 function unhex(h: string): Uint8Array {
   return Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
 }
 
 async function bundle(name = "hello", version = "1"): Promise<Map<string, Uint8Array>> {
-  const moduleHash = await sha256Hex(WASM);
+  const moduleHash = (await moduleIdentity(WASM))!;
   const configHash = "ab".repeat(32);
   const journal = encodeJournal([
     {
@@ -31,9 +45,9 @@ async function bundle(name = "hello", version = "1"): Promise<Map<string, Uint8A
     thawVersion: "0.1.0",
     module: {
       file: "module.wasm",
-      sha256: moduleHash,
+      sha256: await sha256Hex(WASM),
       size: WASM.length,
-      inputSha256: moduleHash,
+      inputSha256: "00",
       inputSize: WASM.length,
       asyncify: "none",
     },
@@ -47,7 +61,7 @@ async function bundle(name = "hello", version = "1"): Promise<Map<string, Uint8A
       rawSize: journal.length,
     },
     configHash,
-    appDir: "app",
+    moduleIdentity: moduleHash,
     files: [{ path: "app.yaml", sha256: await sha256Hex(appYaml), size: appYaml.length }],
     timings: {},
     bootFacts: { randomBytes: 0, clockReads: 0 },
@@ -57,7 +71,7 @@ async function bundle(name = "hello", version = "1"): Promise<Map<string, Uint8A
     ["manifest.json", new TextEncoder().encode(JSON.stringify(manifest))],
     ["module.wasm", WASM],
     ["snapshot.journal", journal],
-    ["app/app.yaml", appYaml],
+    ["app.yaml", appYaml],
   ]);
 }
 
@@ -87,14 +101,14 @@ Deno.test("admin API installs a bundle and switches versions atomically", () =>
       token: "secret",
       appsDir: dir,
       activate: async (name, path) => {
-        activated.push(`${name}:${await Deno.readTextFile(`${path}/app/app.yaml`)}`);
+        activated.push(`${name}:${await Deno.readTextFile(`${path}/app.yaml`)}`);
       },
     });
     const r1 = await admin(upload(await bundle("hello", "1")));
     assert.equal(r1.status, 201, await r1.clone().text());
     const r2 = await admin(upload(await bundle("hello", "2")));
     assert.equal(r2.status, 201);
-    assert.match(await Deno.readTextFile(`${dir}/hello/app/app.yaml`), /# 2/);
+    assert.match(await Deno.readTextFile(`${dir}/hello/app.yaml`), /# 2/);
     assert.equal(activated.length, 2);
     const leftovers = [...Deno.readDirSync(dir)].map((e) => e.name);
     assert.deepEqual(leftovers, ["hello"]);
@@ -116,7 +130,7 @@ Deno.test("admin API answers 401 for a bad token and 400 for malformed bundles",
       ["module hash", (b) => b.set("module.wasm", new Uint8Array([0, 97, 115, 109, 1, 0, 0, 1]))],
       ["missing journal", (b) => b.delete("snapshot.journal")],
       ["journal hash", (b) => b.set("snapshot.journal", new Uint8Array([1, 2, 3]))],
-      ["unlisted file", (b) => b.set("app/extra.txt", new Uint8Array([1]))],
+      ["unlisted file", (b) => b.set("extra.txt", new Uint8Array([1]))],
       ["unsafe path", (b) => b.set("../evil", new Uint8Array([1]))],
     ];
     for (const [what, mutate] of cases) {
@@ -151,6 +165,6 @@ Deno.test("admin API keeps the old version when the host refuses the new one", (
     assert.equal((await admin(upload(await bundle("hello", "1")))).status, 201);
     refuse = true;
     assert.equal((await admin(upload(await bundle("hello", "2")))).status, 400);
-    assert.match(await Deno.readTextFile(`${dir}/hello/app/app.yaml`), /# 1/);
+    assert.match(await Deno.readTextFile(`${dir}/hello/app.yaml`), /# 1/);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["hello"]);
   }));

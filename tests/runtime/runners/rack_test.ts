@@ -5,6 +5,7 @@ import {
   createRackRunner,
   decodeRubyJournal,
   encodeRackRequest,
+  GuestAbortedError,
   inspectModule,
   JS_INTEROP_MESSAGE,
   loadRubyProgram,
@@ -78,7 +79,7 @@ Deno.test("rubyProgramFromModule() refuses a module that was not prepared", asyn
 });
 
 Deno.test("Rack runner builds the env: method, path, query, HTTP_* headers, rack.input", async () => {
-  const runner = createRackRunner(bootRackInstance(program, ECHO, quiet));
+  const runner = createRackRunner(await bootRackInstance(program, ECHO, quiet));
   const res = await runner.handle(
     new Request("http://example.test:8080/a%20b/c?x=1&y=%C3%A9", {
       method: "POST",
@@ -115,7 +116,7 @@ Deno.test("Rack runner serves binary bodies byte for byte and honours HEAD and 2
       end
     }
   `);
-  const runner = createRackRunner(bootRackInstance(program, app, quiet));
+  const runner = createRackRunner(await bootRackInstance(program, app, quiet));
   const bin = new Uint8Array(
     await (await runner.handle(new Request("http://h/bin"))).arrayBuffer(),
   );
@@ -133,7 +134,9 @@ Deno.test("Rack runner answers an app exception with a 500 and keeps serving", a
     `run ->(env) { env["PATH_INFO"] == "/boom" ? raise("kaboom") : [200, {}, ["fine"]] }`,
   );
   const lines: string[] = [];
-  const runner = createRackRunner(bootRackInstance(program, app, { log: (l) => lines.push(l) }));
+  const runner = createRackRunner(
+    await bootRackInstance(program, app, { log: (l) => lines.push(l) }),
+  );
   const res = await runner.handle(new Request("http://h/boom"));
   assert.equal(res.status, 500);
   assert.match(await res.text(), /RuntimeError: kaboom/);
@@ -141,9 +144,13 @@ Deno.test("Rack runner answers an app exception with a 500 and keeps serving", a
   assert.equal(await (await runner.handle(new Request("http://h/ok"))).text(), "fine");
 });
 
-Deno.test("JavaScript interop raises a clear Ruby exception", () => {
-  const instance = bootRackInstance(program, inlineApp(`run ->(env) { [200, {}, []] }`), quiet);
-  const msg = instance.evalString(`
+Deno.test("JavaScript interop raises a clear Ruby exception", async () => {
+  const instance = await bootRackInstance(
+    program,
+    inlineApp(`run ->(env) { [200, {}, []] }`),
+    quiet,
+  );
+  const msg = await instance.evalString(`
     require "js"
     begin
       JS.global[:document]
@@ -153,36 +160,41 @@ Deno.test("JavaScript interop raises a clear Ruby exception", () => {
     end
   `);
   assert.equal(msg, JS_INTEROP_MESSAGE);
-  assert.throws(() => instance.evalString(`JS.eval("1").to_s`), (e: unknown) => {
+  await assert.rejects(() => instance.evalString(`JS.eval("1").to_s`), (e: unknown) => {
     assert.ok(e instanceof RubyError);
     assert.match(e.message, /JavaScript interop is not available on Thaw/);
     return true;
   });
 });
 
-Deno.test("an app file that defines no Rack app fails to boot with a clear error", () => {
-  assert.throws(
+Deno.test("an app file that defines no Rack app fails to boot with a clear error", async () => {
+  await assert.rejects(
     () => bootRackInstance(program, inlineApp(`x = 1`), quiet),
     /defined no Rack app: end it with run\(app\)/,
   );
 });
 
-Deno.test("the app package is mounted read-only", () => {
+Deno.test("the app package is mounted read-only, and no instance can change it", async () => {
   const app = inlineApp(`run ->(env) { [200, {}, []] }`);
-  const instance = bootRackInstance(program, app, quiet);
-  assert.match(instance.evalString(`File.read("/app/app.rb")`), /run ->/);
-  assert.match(
-    instance.evalString(
-      `begin; File.write("/app/app.rb", "x"); "wrote"; rescue SystemCallError => e; e.class.name; end`,
-    ),
-    /Errno::/,
-  );
+  const first = await bootRackInstance(program, app, quiet);
+  assert.match(await first.evalString(`File.read("/app/app.rb")`), /run ->/);
+  for (const attempt of [`File.write("/app/app.rb", "x")`, `File.open("/app/app.rb", "w")`]) {
+    assert.match(
+      await first.evalString(
+        `begin; ${attempt}; "wrote"; rescue SystemCallError => e; e.class.name; end`,
+      ),
+      /Errno::(EROFS|ENOTCAPABLE|EBADF)/,
+    );
+  }
+  assert.match(await first.evalString(`File.read("/app/app.rb")`), /run ->/, "not truncated");
+  const second = await bootRackInstance(program, app, quiet);
+  assert.match(await second.evalString(`File.read("/app/app.rb")`), /run ->/);
 });
 
 Deno.test("ruby-blog boots and serves its pages, JSON API and static files", async () => {
   const { snap } = await blog();
   assert.deepEqual(snap.statuses, [200, 200, 200, 200]);
-  const runner = createRackRunner(bootRackInstance(program, await readRackApp(BLOG), quiet));
+  const runner = createRackRunner(await bootRackInstance(program, await readRackApp(BLOG), quiet));
   const home = await runner.handle(new Request("http://localhost/"));
   assert.equal(home.status, 200);
   assert.match(home.headers.get("content-type")!, /text\/html/);
@@ -203,7 +215,7 @@ Deno.test("ruby-blog boots and serves its pages, JSON API and static files", asy
 Deno.test("ruby-blog restored from its journal renders real pages and JSON", async () => {
   const { app, snap } = await blog();
   const image = decodeRubyJournal(snap.journal, { configHash: await appHash(app) });
-  const booted = createRackRunner(bootRackInstance(program, app, quiet));
+  const booted = createRackRunner(await bootRackInstance(program, app, quiet));
   for (let i = 0; i < 2; i++) {
     const runner = createRackRunner(restoreRackInstance(program, app, image, quiet));
     const post = await runner.handle(new Request("http://localhost/posts/how-restore-works"));
@@ -316,4 +328,26 @@ Deno.test("a snapshot refuses an app that left a file open", async () => {
     () => snapshotRackApp(program, app, [{ path: "/" }], quiet),
     /the app left fds 4 open/,
   );
+});
+
+Deno.test("an app may sleep: the guest suspends through JSPI", async () => {
+  const app = inlineApp(
+    `run ->(env) { t = Time.now; sleep 0.02; [200, {}, [(Time.now - t >= 0.02).to_s]] }`,
+  );
+  const runner = createRackRunner(await bootRackInstance(program, app, quiet));
+  assert.equal(await (await runner.handle(new Request("http://h/"))).text(), "true");
+});
+
+Deno.test("a guest unwound from outside Ruby is dead: GuestAbortedError, a RuntimeError", async () => {
+  const app = inlineApp(
+    `run ->(env) { env["PATH_INFO"] == "/die" ? exit!(3) : [200, {}, ["alive"]] }`,
+  );
+  const runner = createRackRunner(await bootRackInstance(program, app, quiet));
+  assert.equal(await (await runner.handle(new Request("http://h/"))).text(), "alive");
+  await assert.rejects(() => runner.handle(new Request("http://h/die")), (e: unknown) => {
+    assert.ok(e instanceof GuestAbortedError);
+    assert.ok(e instanceof WebAssembly.RuntimeError, "the Worker treats it as fatal");
+    return true;
+  });
+  await assert.rejects(() => runner.handle(new Request("http://h/")), GuestAbortedError);
 });

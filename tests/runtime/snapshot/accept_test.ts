@@ -20,7 +20,11 @@ function journal(options: { module?: string; config?: string; timeMs?: number } 
     },
     { kind: "memory.size", memoryIndex: 0, pages: 1 },
     { kind: "globals", globals: [{ index: 0, type: "i32", value: 5 }] },
-    { kind: "snapshot", trigger: "accept", timeNs: BigInt(options.timeMs ?? Date.now()) * 1_000_000n },
+    {
+      kind: "snapshot",
+      trigger: "accept",
+      timeNs: BigInt(options.timeMs ?? Date.now()) * 1_000_000n,
+    },
   ];
   return encodeJournal(records);
 }
@@ -39,10 +43,16 @@ Deno.test("acceptJournal() rejects another module, another config, or an old sna
   assert.ok(!m.ok && m.reason === "module-mismatch");
   const c = acceptJournal(journal({ config: "cc".repeat(32) }), expect);
   assert.ok(!c.ok && c.reason === "config-mismatch");
-  const old = acceptJournal(journal({ timeMs: Date.now() - 7200_000 }), { ...expect, maxAgeMs: 3600_000 });
+  const old = acceptJournal(journal({ timeMs: Date.now() - 7200_000 }), {
+    ...expect,
+    maxAgeMs: 3600_000,
+  });
   assert.ok(!old.ok && old.reason === "too-old");
   assert.match(old.message, /cold-booting instead$/);
-  const fresh = acceptJournal(journal({ timeMs: Date.now() - 60_000 }), { ...expect, maxAgeMs: 3600_000 });
+  const fresh = acceptJournal(journal({ timeMs: Date.now() - 60_000 }), {
+    ...expect,
+    maxAgeMs: 3600_000,
+  });
   assert.ok(fresh.ok);
 });
 

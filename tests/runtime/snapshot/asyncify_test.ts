@@ -5,11 +5,11 @@ import {
   AsyncifyController,
   captureInstanceImage,
   instanceImageOf,
-  promising,
-  suspending,
-  prepareModule,
   type PrepareInfo,
+  prepareModule,
+  promising,
   restoreVariant,
+  suspending,
 } from "../../../runtime/snapshot/mod.ts";
 import { buildGuest } from "./_guests.ts";
 import { Exit, MiniWasi } from "./_mini_wasi.ts";

@@ -79,7 +79,13 @@ Deno.test("prepareModule() leaves an already asyncified module's asyncify alone"
   const exportEntries: number[] = [names.length + 1];
   names.forEach((n, i) => exportEntries.push(n.length, ...enc.encode(n), 0, i));
   exportEntries.push(6, ...enc.encode("memory"), 2, 0);
-  const code = [5, ...[2, 0, 11], ...[2, 0, 11], ...[2, 0, 11], ...[2, 0, 11], ...[4, 0, 65, 0, 11]];
+  const code = [5, ...[2, 0, 11], ...[2, 0, 11], ...[2, 0, 11], ...[2, 0, 11], ...[
+    4,
+    0,
+    65,
+    0,
+    11,
+  ]];
   const bytes = new Uint8Array([
     ...wat,
     7,

@@ -253,13 +253,24 @@ Deno.test("guest sock: serves real TCP clients on a --tcplisten socket", async (
     }),
   });
   // The listener exists once setup ran; wait for it.
-  for (let i = 0; i < 100 && port === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && port === 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.notEqual(port, 0);
-  for (const word of ["hello", "thaw"]) {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await conn.write(new TextEncoder().encode(`${word}\n`));
-    const reply = await new Response(conn.readable).text();
-    assert.equal(reply, `${word.toUpperCase()}\n`);
+  const clients = (async () => {
+    for (const word of ["hello", "thaw"]) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(new TextEncoder().encode(`${word}\n`));
+      const reply = await new Response(conn.readable).text();
+      assert.equal(reply, `${word.toUpperCase()}\n`);
+    }
+  })();
+  // A guest that exits early must fail the test, not leave the clients waiting.
+  const first = await Promise.race([clients.then(() => null), running]);
+  if (first !== null) {
+    // The guest ended first: it must have passed, and then the clients finish too.
+    cleanup(first);
+    assertPassed("sock serve", first);
+    await clients;
+    return;
   }
   const run = await running;
   cleanup(run);
@@ -279,13 +290,13 @@ Deno.test("the guests together call all 46 preview1 functions", () => {
   assert.deepEqual(missing, []);
 });
 
-Deno.test("every guest source has a built fixture", () => {
-  for (const e of Deno.readDirSync(GUESTS)) {
-    if (!e.name.endsWith(".c")) continue;
-    const wasm = new URL(e.name.replace(/\.c$/, ".wasm"), WASM);
+Deno.test("every guest run here has its source and a built fixture", () => {
+  for (const name of [...Object.keys(SELF_CHECKING), "escape"]) {
+    assert.ok(Deno.statSync(new URL(`${name}.c`, GUESTS)).isFile);
+    const wasm = new URL(`${name}.wasm`, WASM);
     assert.ok(
       Deno.statSync(wasm).isFile,
-      `${e.name} has no fixture; run bash tests/guests/build.sh`,
+      `${name}.c has no fixture; run bash tests/guests/build.sh`,
     );
   }
 });

@@ -70,7 +70,7 @@ Deno.test("path_open() through a dangling symlink with CREAT creates the target"
   assert.equal(h.fs.lookup("made.txt")?.kind, "file");
 });
 
-Deno.test("path_open() refuses escapes from the preopen with NOTCAPABLE", () => {
+Deno.test("path_open() refuses escapes from the preopen with PERM", () => {
   const fs = new MemFs();
   fs.writeFile("secret", "S");
   fs.mkdirp("sandbox/sub");
@@ -78,9 +78,9 @@ Deno.test("path_open() refuses escapes from the preopen with NOTCAPABLE", () => 
   fs.symlink("sandbox/abs", "/secret");
   const h = new Harness({ fs, preopens: [{ guestPath: "/sandbox", path: "/sandbox" }] });
   for (const p of ["../secret", "/secret", "sub/../../secret", "up/secret", "abs", "sub/../up"]) {
-    assert.equal(h.open(p, 0, READ_ONLY)[0], W.ERRNO_NOTCAPABLE, p);
+    assert.equal(h.open(p, 0, READ_ONLY)[0], W.ERRNO_PERM, p);
   }
-  assert.equal(h.open("..", DIR, READ_ONLY)[0], W.ERRNO_NOTCAPABLE);
+  assert.equal(h.open("..", DIR, READ_ONLY)[0], W.ERRNO_PERM);
 });
 
 Deno.test("path_open() of a subdirectory is confined to that subdirectory", () => {
@@ -88,7 +88,7 @@ Deno.test("path_open() of a subdirectory is confined to that subdirectory", () =
   h.fs.writeFile("top", "T");
   h.fs.mkdirp("d");
   const [, d] = h.open("d", DIR, BigInt(W.RIGHTS_DIR));
-  assert.equal(h.open("../top", 0, READ_ONLY, 0, 1, d)[0], W.ERRNO_NOTCAPABLE);
+  assert.equal(h.open("../top", 0, READ_ONLY, 0, 1, d)[0], W.ERRNO_PERM);
 });
 
 Deno.test("path_open() on a read-only preopen refuses writes, allows reads", () => {
@@ -128,10 +128,10 @@ Deno.test("path syscalls on a host mount never reach outside it", async () => {
     await Deno.writeTextFile(`${base}/secret`, "S");
     await Deno.symlink("../secret", `${base}/in/link`);
     const h = new Harness({ preopens: [{ guestPath: "/data", dir: hostMount(`${base}/in`) }] });
-    assert.equal(h.open("../secret", 0, READ_ONLY)[0], W.ERRNO_NOTCAPABLE);
-    assert.equal(h.open("link", 0, READ_ONLY)[0], W.ERRNO_NOTCAPABLE);
-    assert.equal(call(h, "path_unlink_file", "../secret"), W.ERRNO_NOTCAPABLE);
-    assert.equal(call(h, "path_create_directory", "../evil"), W.ERRNO_NOTCAPABLE);
+    assert.equal(h.open("../secret", 0, READ_ONLY)[0], W.ERRNO_PERM);
+    assert.equal(h.open("link", 0, READ_ONLY)[0], W.ERRNO_PERM);
+    assert.equal(call(h, "path_unlink_file", "../secret"), W.ERRNO_PERM);
+    assert.equal(call(h, "path_create_directory", "../evil"), W.ERRNO_PERM);
     const [t, tl] = h.bytes("/etc/passwd");
     const [n, nl] = h.bytes("abs");
     assert.equal(h.sys.path_symlink(t, tl, 3, n, nl), W.ERRNO_PERM);

@@ -147,3 +147,30 @@ Deno.test("importObject() merges extra modules", () => {
   const obj = importObject(new Process(), { wasix_32v1: { x: () => 0 } });
   assert.ok("wasi_snapshot_preview1" in obj && "wasix_32v1" in obj);
 });
+
+Deno.test("Process.reopen() rebuilds file and directory handles from describe()", () => {
+  const fs = new MemFs();
+  fs.writeFile("/data/f.txt", "0123456789");
+  const proc = new Process({
+    fs,
+    preopens: [{ guestPath: "/" }, { guestPath: "/data", path: "/data" }],
+  });
+  const mem = new WebAssembly.Memory({ initial: 1 });
+  proc.mem.bind(mem);
+  const imports = wasiImports(proc) as Record<string, (...a: unknown[]) => number>;
+  new Uint8Array(mem.buffer).set(new TextEncoder().encode("f.txt"), 100);
+  assert.equal(imports.path_open(4, 1, 100, 5, 0, 0x3fffffffn, 0x3fffffffn, 0, 200), 0);
+  const fd = new DataView(mem.buffer).getUint32(200, true);
+  const h = proc.fds.handle(fd);
+  h.seek(4, 0);
+  const desc = h.describe();
+  assert.equal(desc.path, "/data/f.txt");
+  const again = new Process({
+    fs,
+    preopens: [{ guestPath: "/" }, { guestPath: "/data", path: "/data" }],
+  }).reopen(desc);
+  const buf = new Uint8Array(3);
+  assert.equal(again.read(buf), 3);
+  assert.equal(new TextDecoder().decode(buf), "456");
+  assert.throws(() => proc.reopen({ kind: "socket" }), /Cannot reopen|No preopened/);
+});

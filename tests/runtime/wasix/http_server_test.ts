@@ -145,3 +145,38 @@ Deno.test("wasix-http-server serves real clients through --tcplisten", async () 
     real!.listener.close();
   }
 });
+
+Deno.test("wasix-http-server answers HEAD without a body and honours Connection: close", async () => {
+  const { net } = await boot({ PORT: "8081" });
+  await net.firstListen();
+  const conn = net.connect(8081);
+  conn.write(
+    enc.encode("HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET /health HTTP/1.1\r\nHost: a\r\n\r\n"),
+  );
+  const pending = { buf: new Uint8Array(0) };
+  // HEAD: headers announce the length, no body follows; the next response starts right after.
+  while (!dec.decode(pending.buf).includes("ok\n")) {
+    const chunk = await conn.readAsync();
+    if (chunk === null) break;
+    const next = new Uint8Array(pending.buf.byteLength + chunk.byteLength);
+    next.set(pending.buf);
+    next.set(chunk, pending.buf.byteLength);
+    pending.buf = next;
+  }
+  const text = dec.decode(pending.buf);
+  const [head, rest] = [
+    text.slice(0, text.indexOf("\r\n\r\n")),
+    text.slice(text.indexOf("\r\n\r\n") + 4),
+  ];
+  assert.match(head, /^HTTP\/1\.1 200 OK/);
+  assert.match(head, /Content-Length: [1-9]\d*/);
+  assert.match(rest, /^HTTP\/1\.1 200 OK/);
+
+  const c2 = net.connect(8081);
+  c2.write(enc.encode("GET /health HTTP/1.0\r\n\r\n"));
+  const r = await readResponse(c2, { buf: new Uint8Array(0) });
+  assert.match(r.head, /Connection: close/);
+  assert.equal(await c2.readAsync(), null);
+  conn.close();
+  c2.close();
+});
