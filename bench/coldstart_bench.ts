@@ -5,8 +5,9 @@
  * - (a) boot: the instance boots Ruby from scratch (init, stdlib, app files, ERB compile);
  * - (b) restore: the instance is restored from the app's journal, with nothing parked.
  *
- * In both modes the prepared module is compiled once per process and memories come from the
- * same app-agnostic pool of blank, pre-faulted memories (zeroed again in the background).
+ * In both modes the prepared module is compiled once per process. Restored instances take their
+ * memory from an app-agnostic pool of blank, pre-faulted memories (zeroed again in the background
+ * after use); booted ones start from the module's own initial memory.
  * Requests go over real loopback HTTP to a Deno.serve in this process.
  *
  * Also measured: process-cold (a new `deno` process, from spawn to its first response) for
@@ -16,6 +17,7 @@
  * ```sh
  * deno task bench:coldstart            # N=30 per mode
  * deno task bench:coldstart --n 60 --process-runs 5
+ * deno task bench:coldstart --diagnose   # also: first vs second request, V8 instantiation
  * ```
  *
  * @module
@@ -26,6 +28,7 @@ import {
   appHash,
   createRackRunner,
   decodeRubyJournal,
+  encodeRackRequest,
   loadRubyProgram,
   type MemoryImage,
   MemoryPool,
@@ -78,6 +81,14 @@ const median = (v: number[]) => pct(v, 50);
 const f = (n: number, d = 2) => Number.isFinite(n) ? n.toFixed(d) : "n/a";
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
 /** Everything one process holds for the app: compiled once, decoded once. */
 interface Host {
   program: RubyProgram;
@@ -101,10 +112,9 @@ async function coldRequest(
   const before = host.pool.stats().hits;
   let instance: RubyInstance;
   if (mode === "boot") {
-    // Same pool, same size class as restore: a booting Ruby grows its memory to about the
-    // image's size anyway.
-    const memory = host.pool.take(host.image.pages);
-    instance = await RubyInstance.boot(host.program, host.app, { memory, log: quiet() });
+    // Booting from scratch starts from the module's own initial memory, as a host without
+    // snapshots would; it never returns to the pool (its heap grows from that size).
+    instance = await RubyInstance.boot(host.program, host.app, { log: quiet() });
   } else if (mode === "restore") {
     const memory = host.pool.take(host.image.pages);
     instance = RubyInstance.restore(host.program, host.app, host.image, { memory, log: quiet() });
@@ -117,17 +127,25 @@ async function coldRequest(
       imageAlreadyInMemory: true,
     });
   }
-  const poolHit = mode === "parked" || host.pool.stats().hits > before;
+  const poolHit = mode !== "boot" && (mode === "parked" || host.pool.stats().hits > before);
+  // As the instance Worker does: plain data in and out (the runner's handleRaw).
   const runner = createRackRunner(instance);
-  const res = await runner.handle(request);
-  const body = new Uint8Array(await res.arrayBuffer());
+  const raw = await runner.handleRaw({
+    method: request.method,
+    url: request.url,
+    headers: [...request.headers],
+    body: request.body ? new Uint8Array(await request.arrayBuffer()) : null,
+  });
   const t1 = performance.now();
   const execute = instance.lastServeMs;
-  // The instance is gone after this request: its memory goes back to be zeroed.
-  host.pool.give(instance.memory);
+  // The instance is gone after this request: a pooled memory goes back to be zeroed.
+  if (mode !== "boot") host.pool.give(instance.memory);
   const p = instance.phases;
   return {
-    response: new Response(body, { status: res.status, headers: res.headers }),
+    response: new Response(raw.body as Uint8Array<ArrayBuffer> | null, {
+      status: raw.status,
+      headers: raw.headers,
+    }),
     sample: {
       mode,
       e2e: t1 - t0,
@@ -260,6 +278,87 @@ async function measureProcessCold(
   return { total, child: phases };
 }
 
+/**
+ * `--diagnose`: where the restore milliseconds go, beyond the main table. First against second
+ * request on one restored instance (cold CPU caches), and V8's instantiation with and without
+ * the element section (the function table fill).
+ */
+async function diagnose(host: Host): Promise<void> {
+  const spread = (xs: number[]) => `min ${f(pct(xs, 0), 3)} p50 ${f(median(xs), 3)}`;
+  for (const path of ["/posts/how-restore-works", "/healthz"]) {
+    const req = encodeRackRequest(new Request(`http://localhost${path}`), new Uint8Array());
+    const first: number[] = [];
+    const second: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const memory = host.pool.take(host.image.pages);
+      const instance = RubyInstance.restore(host.program, host.app, host.image, {
+        memory,
+        log: quiet(),
+      });
+      await instance.serve(req, () => {});
+      first.push(instance.lastServeMs);
+      await instance.serve(req, () => {});
+      second.push(instance.lastServeMs);
+      host.pool.give(memory);
+      await host.pool.idle();
+    }
+    console.log(
+      `diagnose ${path}: execute on a restored instance, first request ${spread(first)}, ` +
+        `second ${spread(second)} ms`,
+    );
+  }
+  const stub = (module: WebAssembly.Module) => {
+    const imports: Record<string, Record<string, unknown>> = {};
+    for (const i of WebAssembly.Module.imports(module)) {
+      imports[i.module] ??= {};
+      imports[i.module][i.name] = i.kind === "memory" ? host.pool.take(host.image.pages) : () => 0;
+    }
+    return imports as WebAssembly.Imports;
+  };
+  const bytes = await prepareRubyModule(await Deno.readFile(RUBY_WASM_PATH));
+  const noElements = await WebAssembly.compile(withoutSection(bytes, 9));
+  for (
+    const [label, module] of [["as prepared", host.program.module], [
+      "no elements",
+      noElements,
+    ]] as const
+  ) {
+    const imports = stub(module);
+    const times: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t = performance.now();
+      new WebAssembly.Instance(module, imports);
+      times.push(performance.now() - t);
+    }
+    console.log(`diagnose V8 instantiation, ${label}: ${spread(times)} ms`);
+  }
+}
+
+/** The module without its sections of one id (for measuring, never for running). */
+function withoutSection(bytes: Uint8Array, id: number): Uint8Array<ArrayBuffer> {
+  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const start = pos;
+    const sid = bytes[pos++];
+    let size = 0;
+    for (let shift = 0;; shift += 7) {
+      const b = bytes[pos++];
+      size += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+    }
+    pos += size;
+    if (sid !== id) parts.push(bytes.subarray(start, pos));
+  }
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
@@ -269,6 +368,7 @@ async function main() {
       parked: { type: "string", default: "2" },
       child: { type: "string" },
       dir: { type: "string" },
+      diagnose: { type: "boolean", default: false },
     },
   });
   if (values.child) {
@@ -281,7 +381,10 @@ async function main() {
   if (!Number.isInteger(n) || n < 1) throw new Error(`--n must be a positive integer`);
 
   console.log(`Ruby cold start: examples/ruby-blog, N=${n} cold requests per mode`);
-  console.log(`Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${Deno.build.target}`);
+  console.log(
+    `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${Deno.build.target}, ` +
+      `${navigator.hardwareConcurrency} cores, load average ${loadAverage()}`,
+  );
 
   // Deploy: prepare the module and capture the journal, as `deno task deploy` would.
   const dir = await Deno.makeTempDir({ prefix: "thaw-coldstart-" });
@@ -376,11 +479,12 @@ async function main() {
 
   console.log("");
   console.log(
-    "mode      e2e p50   e2e p99   rtt p50   guest p50  memory  instantiate  init     execute  pool hits",
+    "mode      e2e min   e2e p50   e2e p99   rtt p50   guest p50  memory  instantiate  init     execute  pool hits",
   );
   for (const [name, arr] of [["boot", boot], ["restore", restore]] as const) {
     console.log(
-      `${name.padEnd(9)} ${f(m(arr, "e2e")).padStart(8)}  ${f(p99(arr, "e2e")).padStart(8)}  ` +
+      `${name.padEnd(9)} ${f(pct(arr.map((s) => s.e2e), 0)).padStart(8)}  ` +
+        `${f(m(arr, "e2e")).padStart(8)}  ${f(p99(arr, "e2e")).padStart(8)}  ` +
         `${f(m(arr, "rtt")).padStart(8)}  ${f(m(arr, "guest")).padStart(9)}  ` +
         `${f(m(arr, "memory")).padStart(6)}  ${f(m(arr, "instantiate")).padStart(11)}  ` +
         `${f(m(arr, "init")).padStart(7)}  ${f(m(arr, "execute")).padStart(7)}  ` +
@@ -408,6 +512,8 @@ async function main() {
         )
       }`,
   );
+
+  if (values.diagnose) await diagnose(host);
 
   const pc = { boot: [] as number[], restore: [] as number[] };
   const pcPhases: Record<"boot" | "restore", ChildPhases[]> = { boot: [], restore: [] };
@@ -451,6 +557,7 @@ async function main() {
   );
   pool.close();
   await Deno.remove(dir, { recursive: true });
+  console.log(`load average at the end: ${loadAverage()}`);
   console.log(JSON.stringify({
     n,
     wasm_ratio: round(wasmRatio, 1),
@@ -461,6 +568,7 @@ async function main() {
     boot_p99_ms: round(p99(boot, "e2e")),
     restore_p50_ms: round(m(restore, "e2e")),
     restore_p99_ms: round(p99(restore, "e2e")),
+    restore_min_ms: round(pct(restore.map((s) => s.e2e), 0)),
     restore_rtt_p50_ms: round(m(restore, "rtt")),
     process_cold_boot_ms: round(median(pc.boot), 1),
     process_cold_restore_ms: round(median(pc.restore), 1),
@@ -475,4 +583,37 @@ async function main() {
   }));
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  await main();
+} else {
+  // Under `deno task bench` (deno bench bench/): a small side-by-side version of the same
+  // comparison. The headline figures come from `deno task bench:coldstart`.
+  let setup: Promise<Host> | undefined;
+  const host = () =>
+    setup ??= (async () => {
+      const program = await loadRubyProgram(await Deno.readFile(RUBY_WASM_PATH));
+      const app = await readRackApp(BLOG);
+      const { journal } = await deploy(program, app);
+      const image = decodeRubyJournal(journal);
+      const pool = new MemoryPool({ maxIdle: 2 });
+      await pool.prefill(image.pages, 2);
+      return { program, app, image, pool, parked: [] };
+    })();
+  const once = async (b: Deno.BenchContext, mode: Mode) => {
+    const h = await host();
+    await h.pool.idle();
+    b.start();
+    await coldRequest(h, mode, new Request("http://localhost/posts/how-restore-works"));
+    b.end();
+  };
+  Deno.bench(
+    "ruby-blog cold request: boot",
+    { group: "ruby cold start", baseline: true, n: 5 },
+    async (b) => await once(b, "boot"),
+  );
+  Deno.bench(
+    "ruby-blog cold request: restore",
+    { group: "ruby cold start", n: 30 },
+    async (b) => await once(b, "restore"),
+  );
+}

@@ -100,6 +100,26 @@ async function listFiles(dir: string, skip: (rel: string) => boolean): Promise<s
   return out;
 }
 
+/** What a snapshot step hands to the bundle writer. */
+interface Snapshot {
+  /** The module to ship (prepared), its path in the bundle and its facts. */
+  moduleFile: string;
+  moduleBytes: Uint8Array;
+  module: BundleManifest["module"];
+  moduleIdentity: string;
+  configHash: string;
+  journalBytes: Uint8Array;
+  records: number;
+  rawRecords: number;
+  rawSize: number;
+  trigger: string;
+  timings: Record<string, number>;
+  bootFacts: BundleManifest["bootFacts"];
+  warmup: BundleManifest["warmup"];
+  /** Files of the app directory to rewrite in the bundle (path to new bytes). */
+  rewrites: Map<string, Uint8Array>;
+}
+
 /**
  * Deploys a loaded app into a bundle directory.
  *
@@ -127,6 +147,18 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
         "(serve the app directory as is with deno task serve otherwise)",
     );
   }
+  const snap = app.runner === "rack"
+    ? await snapshotRack(app, emit, warnings)
+    : await snapshotWasi(app, options, emit, warnings);
+  return await writeBundle(app, options, snap, warnings);
+}
+
+async function snapshotWasi(
+  app: ResolvedApp,
+  options: DeployOptions,
+  emit: (e: DeployEvent) => void,
+  warnings: string[],
+): Promise<Snapshot> {
   const appDir = resolve(app.appDir);
   const rel = relative(appDir, resolve(app.wasmPath));
   if (rel.startsWith("..") || relative(appDir, resolve(app.packageDir)).startsWith("..")) {
@@ -135,7 +167,6 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
         "carries the app directory only, so move the package inside it",
     );
   }
-
   const timings: Record<string, number> = {};
   const input = await Deno.readFile(app.wasmPath);
   let prepared;
@@ -154,15 +185,18 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
     cached: prepared.cached,
     ms: prepared.ms,
   });
-
   const cfgHash = await configHash(configIdentityOf(app));
   let captured;
   try {
-    captured = await captureApp({ ...app, argv0: basename(app.wasmPath) }, prepared, {
-      configHash: cfgHash,
-      onBooted: (ms) => emit({ type: "booted", ms }),
-      onRequest: (r) => emit({ type: "request", ...r }),
-    });
+    captured = await captureApp(
+      { ...app, argv0: basename(app.wasmPath), hostnames: [app.name] },
+      prepared,
+      {
+        configHash: cfgHash,
+        onBooted: (ms) => emit({ type: "booted", ms }),
+        onRequest: (r) => emit({ type: "request", ...r }),
+      },
+    );
   } catch (e) {
     if (e instanceof CaptureError) throw new DeployError(`${app.name}: ${e.message}`);
     throw e;
@@ -183,35 +217,9 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
   });
   warnings.push(...captured.warnings);
   for (const w of captured.warnings) emit({ type: "warning", message: w });
-
-  // Write into a staging directory, then swap it in: a failed deploy leaves no half bundle.
-  // The bundle is the app directory with the module replaced by the prepared one.
-  const out = resolve(options.out);
-  const staging = `${out}.tmp-${crypto.randomUUID()}`;
-  await Deno.mkdir(staging, { recursive: true });
-  const files: { path: string; sha256: string; size: number }[] = [];
-  const outRel = relative(appDir, out);
-  const skip = (p: string) =>
-    p === ".thaw-cache" || p === "out" || p === rel || p === "manifest.json" ||
-    (!outRel.startsWith("..") && (p === outRel || p.startsWith(`${outRel}.`))) ||
-    p.endsWith(".journal");
-  for (const p of await listFiles(appDir, skip)) {
-    const bytes = await Deno.readFile(`${appDir}/${p}`);
-    const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
-    if (dir) await Deno.mkdir(`${staging}/${dir}`, { recursive: true });
-    await Deno.writeFile(`${staging}/${p}`, bytes);
-    files.push({ path: p, sha256: await sha256Hex(bytes), size: bytes.length });
-  }
-  const relDir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
-  if (relDir) await Deno.mkdir(`${staging}/${relDir}`, { recursive: true });
-  await Deno.writeFile(`${staging}/${rel}`, prepared.bytes);
-  await Deno.writeFile(`${staging}/snapshot.journal`, journalBytes);
-  const manifest: BundleManifest = {
-    format: BUNDLE_FORMAT,
-    name: app.name,
-    runner: app.runner,
-    createdAt: new Date().toISOString(),
-    thawVersion: THAW_VERSION,
+  return {
+    moduleFile: rel,
+    moduleBytes: prepared.bytes,
     module: {
       file: rel,
       sha256: prepared.hash,
@@ -220,21 +228,72 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
       inputSize: prepared.info.inputSize,
       asyncify: prepared.info.asyncify,
     },
-    journal: {
-      file: "snapshot.journal",
-      sha256: await sha256Hex(journalBytes),
-      size: journalBytes.length,
-      records: compacted.length,
-      trigger: `${captured.trigger} at ${captured.point.syscall} (${captured.point.reason})`,
-      rawRecords: captured.records.length,
-      rawSize: rawBytes.length,
-    },
-    configHash: cfgHash,
     moduleIdentity: (await moduleIdentity(prepared.bytes))!,
-    files,
+    configHash: cfgHash,
+    journalBytes,
+    records: compacted.length,
+    rawRecords: captured.records.length,
+    rawSize: rawBytes.length,
+    trigger: `${captured.trigger} at ${captured.point.syscall} (${captured.point.reason})`,
     timings,
     bootFacts: captured.bootFacts,
     warmup: captured.warmup.map(({ method, path, status, ms }) => ({ method, path, status, ms })),
+    rewrites: new Map(),
+  };
+}
+
+async function writeBundle(
+  app: ResolvedApp,
+  options: DeployOptions,
+  snap: Snapshot,
+  warnings: string[],
+): Promise<DeployResult> {
+  const appDir = resolve(app.appDir);
+  // Write into a staging directory, then swap it in: a failed deploy leaves no half bundle.
+  // The bundle is the app directory with the module replaced by the prepared one.
+  const out = resolve(options.out);
+  const staging = `${out}.tmp-${crypto.randomUUID()}`;
+  await Deno.mkdir(staging, { recursive: true });
+  const files: { path: string; sha256: string; size: number }[] = [];
+  const outRel = relative(appDir, out);
+  const skip = (p: string) =>
+    p === ".thaw-cache" || p === "out" || p === snap.moduleFile || p === "manifest.json" ||
+    (!outRel.startsWith("..") && (p === outRel || p.startsWith(`${outRel}.`))) ||
+    p.endsWith(".journal");
+  for (const p of await listFiles(appDir, skip)) {
+    const bytes = snap.rewrites.get(p) ?? await Deno.readFile(`${appDir}/${p}`);
+    const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+    if (dir) await Deno.mkdir(`${staging}/${dir}`, { recursive: true });
+    await Deno.writeFile(`${staging}/${p}`, bytes);
+    files.push({ path: p, sha256: await sha256Hex(bytes), size: bytes.length });
+  }
+  const rel = snap.moduleFile;
+  const relDir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+  if (relDir) await Deno.mkdir(`${staging}/${relDir}`, { recursive: true });
+  await Deno.writeFile(`${staging}/${rel}`, snap.moduleBytes);
+  await Deno.writeFile(`${staging}/snapshot.journal`, snap.journalBytes);
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    name: app.name,
+    runner: app.runner,
+    createdAt: new Date().toISOString(),
+    thawVersion: THAW_VERSION,
+    module: snap.module,
+    journal: {
+      file: "snapshot.journal",
+      sha256: await sha256Hex(snap.journalBytes),
+      size: snap.journalBytes.length,
+      records: snap.records,
+      trigger: snap.trigger,
+      rawRecords: snap.rawRecords,
+      rawSize: snap.rawSize,
+    },
+    configHash: snap.configHash,
+    moduleIdentity: snap.moduleIdentity,
+    files,
+    timings: snap.timings,
+    bootFacts: snap.bootFacts,
+    warmup: snap.warmup,
   };
   await Deno.writeTextFile(`${staging}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
   const old = `${out}.old-${crypto.randomUUID()}`;

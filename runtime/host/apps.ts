@@ -6,17 +6,53 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { ConfigError, loadApp, type ResolvedApp } from "../../config/mod.ts";
-import type { InstancePermissions, InstanceSpec } from "../instance/mod.ts";
+import {
+  checkImports,
+  type InstancePermissions,
+  type InstanceSpec,
+  UnknownImportError,
+} from "../instance/mod.ts";
+import { importObject, Process } from "../wasi/mod.ts";
+import { WASIX_MODULE, wasixImports } from "../wasix/mod.ts";
 import { loadRackRunner } from "../runners/mod.ts";
 import { limitMemory, MemoryLimitError } from "./limits.ts";
 import type { BrokenApp, HostApp } from "./server.ts";
 
 /** Options for {@linkcode loadApps}. */
 export interface LoadAppsOptions {
-  /** Checks a compiled module's imports; returns a message per unsupported import. */
+  /**
+   * Checks a compiled module's imports; returns a message per import Thaw cannot provide.
+   * @default {the WASI and WASIX import tables}
+   */
   checkImports?: (module: WebAssembly.Module) => string[];
+}
+
+/** Lists the imports of `module` that neither WASI preview1 nor WASIX provides. */
+export function missingImports(module: WebAssembly.Module): string[] {
+  const proc = new Process({ jspi: false });
+  const imports = importObject(proc, { [WASIX_MODULE]: wasixImports(proc) });
+  try {
+    checkImports(module, imports);
+    return [];
+  } catch (err) {
+    if (err instanceof UnknownImportError) return [err.message];
+    throw err;
+  }
+}
+
+/** `file:line:column` of app.yaml's `package:` value, where module problems are reported. */
+async function packagePosition(appYaml: string): Promise<string> {
+  const file = relative(Deno.cwd(), appYaml);
+  try {
+    const lines = (await Deno.readTextFile(appYaml)).split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^package\s*:\s*/.exec(lines[i]);
+      if (m) return `${file}:${i + 1}:${m[0].length + 1}`;
+    }
+  } catch { /* fall back to the file alone */ }
+  return file;
 }
 
 /** What {@linkcode loadApps} found. */
@@ -138,11 +174,14 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
     );
   }
   const loadMs = performance.now() - start;
-  const problems = options.checkImports?.(module) ?? [];
+  // Rack apps get their extra imports from the Rack runner's own boot function.
+  const check = options.checkImports ?? (bootUrl ? () => [] : missingImports);
+  const problems = check(module);
   if (problems.length > 0) {
+    const at = await packagePosition(resolved.sources.appYaml);
     throw new Error(
-      `${resolved.wasmPath}: the module needs imports Thaw does not provide:\n` +
-        problems.map((p) => `  ${p}`).join("\n"),
+      `${at}: package ${relative(Deno.cwd(), resolved.wasmPath)} cannot run on Thaw: ` +
+        problems.join("; "),
     );
   }
   const { spec, permissions } = instanceSpecOf(resolved, await findJournal(dir), {

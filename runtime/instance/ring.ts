@@ -14,6 +14,7 @@
 const W = 0; // bytes ever written (u32, wrapping)
 const R = 1; // bytes ever read (u32, wrapping)
 const CLOSED = 2;
+const WAITING = 3; // the consumer is (about to be) parked in Atomics.waitAsync
 const HEADER_BYTES = 16;
 const WRAP = 0xffffffff;
 
@@ -101,7 +102,10 @@ export class Ring {
     this.#u8.set(json, off + 8);
     if (body) this.#u8.set(body, off + 8 + json.length);
     Atomics.store(this.#ctl, W, (w + padded) | 0);
-    Atomics.notify(this.#ctl, W);
+    // Waking costs a futex call; skip it while the consumer is busy draining. The consumer sets
+    // WAITING before its last look at W, so one of the two always sees the other (the atomics
+    // are sequentially consistent).
+    if (Atomics.load(this.#ctl, WAITING) !== 0) Atomics.notify(this.#ctl, W);
     return true;
   }
 
@@ -129,7 +133,6 @@ export class Ring {
     if (count > 0) {
       // Free the space before running handlers, which may write to the other ring.
       Atomics.store(this.#ctl, R, r | 0);
-      Atomics.notify(this.#ctl, R);
       for (const [head, body] of messages) onMessage(head, body);
     }
     return count;
@@ -138,11 +141,13 @@ export class Ring {
   /** Resolves when messages are available or the ring is closed. */
   async readable(): Promise<void> {
     while (!this.closed) {
+      Atomics.store(this.#ctl, WAITING, 1);
       const w = Atomics.load(this.#ctl, W);
-      if (w !== Atomics.load(this.#ctl, R)) return;
+      if (w !== Atomics.load(this.#ctl, R)) break;
       const wait = Atomics.waitAsync(this.#ctl, W, w);
       if (wait.async) await wait.value;
     }
+    Atomics.store(this.#ctl, WAITING, 0);
   }
 
   /**

@@ -218,8 +218,8 @@ async function bootProxy(module: WebAssembly.Module, spec: InstanceSpec): Promis
     connect: () => {
       const stream = net.connect(port);
       return Promise.resolve({
-        readable: stream.readableStream(),
-        writable: stream.writableStream(),
+        read: () => stream.readAsync(),
+        write: (chunk: Uint8Array) => stream.writeAsync(chunk),
         close: () => stream.close(),
       });
     },
@@ -299,12 +299,32 @@ async function serve(message: Extract<HostToWorker, { t: "req" }>) {
   let response: Response;
   try {
     if (!runner) throw new Error("The instance received a request before it booted");
-    const request = new Request(message.url, {
-      method: message.method,
-      headers: message.headers,
-      body: message.body,
-    });
-    response = await runner.handle(request);
+    if (runner.handleRaw) {
+      const body = message.body === null
+        ? null
+        : message.body instanceof Uint8Array
+        ? message.body
+        : new Uint8Array(message.body);
+      const result = await runner.handleRaw({
+        method: message.method,
+        url: message.url,
+        headers: message.headers,
+        body,
+      });
+      if (!(result instanceof Response)) {
+        const exec = performance.now() - start;
+        post({ t: "res", id, ...result, end: true, exec });
+        return;
+      }
+      response = result;
+    } else {
+      const request = new Request(message.url, {
+        method: message.method,
+        headers: message.headers,
+        body: message.body,
+      });
+      response = await runner.handle(request);
+    }
   } catch (err) {
     fail(id, err);
     return;

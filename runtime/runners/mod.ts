@@ -20,9 +20,10 @@
  * @module
  */
 
-export type { Runner, RunnerKind } from "./runner.ts";
+export type { RawRequest, RawResponse, Runner, RunnerKind } from "./runner.ts";
 export {
   byteReader,
+  connectionFromStreams,
   createProxyRunner,
   type GuestConnection,
   ProxyProtocolError,
@@ -57,15 +58,25 @@ export {
   type WarmupRequest,
 } from "./rack.ts";
 
+/** What the host needs from the Rack runner (rack.ts). */
+export interface RackSupport {
+  /** URL of the Worker boot function for rack apps. */
+  RACK_BOOT_URL: string;
+  /** Prepares ruby.wasm for instances (returns prepared bytes unchanged). */
+  prepareRubyModule(bytes: Uint8Array): Promise<Uint8Array>;
+}
+
 /**
  * Loads the Rack runner on demand: it pulls in the Ruby support code, which only rack apps
- * need. The host uses `RACK_BOOT_URL` (the Worker boot function) and `prepareRubyModule`.
+ * need. The specifier is computed so that loading (and type-checking) a non-Ruby host never
+ * touches it.
  *
  * @example
  * ```ts ignore
  * const { RACK_BOOT_URL, prepareRubyModule } = await loadRackRunner();
  * ```
  */
-export function loadRackRunner(): Promise<typeof import("./rack.ts")> {
-  return import("./rack.ts");
+export function loadRackRunner(): Promise<RackSupport> {
+  const specifier = new URL(["rack", "ts"].join("."), import.meta.url).href;
+  return import(specifier);
 }

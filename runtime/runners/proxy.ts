@@ -10,16 +10,55 @@
  * @module
  */
 
-import type { Runner } from "./runner.ts";
+import type { RawRequest, RawResponse, Runner } from "./runner.ts";
 
-/** A byte duplex to the guest, as returned by a virtual-network connect. */
+/**
+ * A byte duplex to the guest, as a virtual-network connect returns it. Plain calls rather than
+ * Web streams: every request crosses it twice, and stream machinery costs microseconds a chunk.
+ */
 export interface GuestConnection {
-  /** Bytes the guest writes. Ends when the guest closes its side. */
-  readonly readable: ReadableStream<Uint8Array>;
-  /** Bytes for the guest to read. Closing it half-closes the connection. */
-  readonly writable: WritableStream<Uint8Array>;
+  /** The next bytes the guest wrote, or null once it closed its side. */
+  read(): Promise<Uint8Array | null>;
+  /** Hands bytes to the guest; resolves when they are buffered (backpressure). */
+  write(chunk: Uint8Array): Promise<void>;
   /** Tears the connection down in both directions. */
   close(): void;
+}
+
+/**
+ * Adapts a readable and a writable stream to a {@linkcode GuestConnection}.
+ *
+ * @example
+ * ```ts
+ * import { connectionFromStreams } from "./proxy.ts";
+ * const pipe = new TransformStream<Uint8Array, Uint8Array>();
+ * const conn = connectionFromStreams(pipe.readable, pipe.writable);
+ * await conn.write(new Uint8Array([1]));
+ * console.assert((await conn.read())?.[0] === 1);
+ * ```
+ */
+export function connectionFromStreams(
+  readable: ReadableStream<Uint8Array>,
+  writable: WritableStream<Uint8Array>,
+  close: () => void = () => {},
+): GuestConnection {
+  const reader = readable.getReader();
+  const writer = writable.getWriter();
+  return {
+    async read() {
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    },
+    async write(chunk) {
+      await writer.ready;
+      await writer.write(chunk);
+    },
+    close() {
+      reader.cancel().catch(() => {});
+      writer.abort().catch(() => {});
+      close();
+    },
+  };
 }
 
 /** Options for {@linkcode createProxyRunner}. */
@@ -67,6 +106,10 @@ const HOP_BY_HOP = new Set([
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 const WRITE_CHUNK = 64 * 1024;
+// RFC 9110 field-value characters: visible ASCII, space, tab and obs-text.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Bodies with a Content-Length up to this size are read whole and answered as plain data. */
+const INLINE_BODY = 256 * 1024;
 
 /**
  * Serializes the head of an HTTP/1.1 request. The body length must be known: the host
@@ -80,16 +123,27 @@ const WRITE_CHUNK = 64 * 1024;
  * ```
  */
 export function serializeRequestHead(request: Request, bodyLength: number): Uint8Array {
-  const url = new URL(request.url);
-  let head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\n`;
+  return serializeHead(request.method, request.url, request.headers, bodyLength);
+}
+
+function serializeHead(
+  method: string,
+  rawUrl: string,
+  headers: Iterable<[string, string]>,
+  bodyLength: number,
+): Uint8Array {
+  // The path starts at the first "/" after "scheme://host".
+  const slash = rawUrl.indexOf("/", rawUrl.indexOf("//") + 2);
+  const target = slash < 0 ? "/" : rawUrl.slice(slash).replace(/#.*$/, "");
+  let head = `${method} ${target} HTTP/1.1\r\n`;
   let hasHost = false;
-  for (const [name, value] of request.headers) {
+  for (const [name, value] of headers) {
     if (HOP_BY_HOP.has(name)) continue;
     if (name === "host") hasHost = true;
     head += `${name}: ${value}\r\n`;
   }
-  if (!hasHost) head += `host: ${url.host}\r\n`;
-  const bodyAllowed = bodyLength > 0 || !(request.method === "GET" || request.method === "HEAD");
+  if (!hasHost) head += `host: ${new URL(rawUrl).host}\r\n`;
+  const bodyAllowed = bodyLength > 0 || !(method === "GET" || method === "HEAD");
   if (bodyAllowed) head += `content-length: ${bodyLength}\r\n`;
   head += "connection: keep-alive\r\n\r\n";
   return encoder.encode(head);
@@ -97,12 +151,12 @@ export function serializeRequestHead(request: Request, bodyLength: number): Uint
 
 /** A pull-based byte reader with put-back, over a guest's readable side. */
 class ByteReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #read: () => Promise<Uint8Array | null>;
   #buf: Uint8Array = new Uint8Array(0);
   #eof = false;
 
-  constructor(readable: ReadableStream<Uint8Array>) {
-    this.#reader = readable.getReader();
+  constructor(read: () => Promise<Uint8Array | null>) {
+    this.#read = read;
   }
 
   get buffered(): number {
@@ -112,8 +166,8 @@ class ByteReader {
   /** Reads more bytes into the buffer; false at end of stream. */
   async fill(): Promise<boolean> {
     if (this.#eof) return false;
-    const { value, done } = await this.#reader.read();
-    if (done) {
+    const value = await this.#read();
+    if (value === null) {
       this.#eof = true;
       return false;
     }
@@ -147,6 +201,22 @@ class ByteReader {
     return out;
   }
 
+  /** Reads exactly `n` bytes (a fresh copy), or throws when the stream ends first. */
+  async exactly(n: number, what: () => string): Promise<Uint8Array> {
+    if (this.#buf.length >= n) return this.take(n).slice();
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      if (this.#buf.length === 0 && !(await this.fill())) {
+        throw new ProxyProtocolError(what().replace("%d", String(n - at)));
+      }
+      const part = this.take(Math.min(n - at, this.#buf.length));
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
   /** Reads a CRLF-terminated line (without the CRLF), at most `limit` bytes. */
   async line(limit: number, what: string): Promise<string> {
     let from = 0;
@@ -166,10 +236,6 @@ class ByteReader {
       }
     }
   }
-
-  cancel(): void {
-    this.#reader.cancel().catch(() => {});
-  }
 }
 
 /** How a response body is framed on the wire. */
@@ -185,8 +251,8 @@ export interface ResponseHead {
   status: number;
   /** Reason phrase as sent. */
   statusText: string;
-  /** Headers without the hop-by-hop ones. */
-  headers: Headers;
+  /** Header pairs (lower-case names) without the hop-by-hop ones. */
+  headers: [string, string][];
   /** False when the guest asked to close the connection after this response. */
   keepAlive: boolean;
 }
@@ -210,7 +276,7 @@ async function readHead(
   if (status < 100) {
     throw new ProxyProtocolError(`Guest sent status ${status}, which is below 100`);
   }
-  const headers = new Headers();
+  const headers: [string, string][] = [];
   const framingHeaders: { te?: string; cl?: string } = {};
   let connection = "";
   let total = statusLine.length;
@@ -237,11 +303,10 @@ async function readHead(
       framingHeaders.cl = value;
     } else if (name === "connection") connection = value.toLowerCase();
     if (HOP_BY_HOP.has(name)) continue;
-    try {
-      headers.append(name, value);
-    } catch {
+    if (!FIELD_VALUE.test(value)) {
       throw new ProxyProtocolError(`Guest sent an invalid value for header ${name}`);
     }
+    headers.push([name, value]);
   }
   const keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
   return { status, statusText: match[3] ?? "", headers, keepAlive, framingHeaders };
@@ -281,19 +346,43 @@ export async function readResponse(
   method: string,
   maxHeadBytes = 65536,
 ): Promise<{ response: Response; done: Promise<boolean> }> {
-  const r = reader as unknown as ByteReader;
+  const { raw, response, done } = await readRaw(reader as ByteReader, method, maxHeadBytes, 0);
+  return { response: response ?? toResponse(raw!), done };
+}
+
+/** Builds a `Response` from plain data. */
+function toResponse(raw: RawResponse): Response {
+  return new Response(raw.body as Uint8Array<ArrayBuffer> | null, raw);
+}
+
+/**
+ * Reads a response head and either the whole body (a Content-Length body up to `inlineBody`
+ * bytes, or none) as plain data, or a streamed `Response`.
+ */
+async function readRaw(
+  r: ByteReader,
+  method: string,
+  maxHeadBytes: number,
+  inlineBody: number,
+): Promise<{ raw?: RawResponse; response?: Response; done: Promise<boolean> }> {
   let head = await readHead(r, maxHeadBytes);
   // Interim 1xx responses (100 Continue, 103 Early Hints) are dropped; the final one follows.
   while (head.status < 200 && head.status !== 101) head = await readHead(r, maxHeadBytes);
   if (head.status === 101) throw new ProxyProtocolError("Guest switched protocols; not supported");
   const framing = framingOf(method, head.status, head.framingHeaders.te, head.framingHeaders.cl);
-  let settle!: (reusable: boolean) => void;
-  const done = new Promise<boolean>((resolve) => settle = resolve);
   const init = { status: head.status, statusText: head.statusText, headers: head.headers };
   if (framing.kind === "none" || (framing.kind === "length" && framing.length === 0)) {
-    settle(head.keepAlive);
-    return { response: new Response(null, init), done };
+    return { raw: { ...init, body: null }, done: Promise.resolve(head.keepAlive) };
   }
+  if (framing.kind === "length" && framing.length <= inlineBody) {
+    const body = await r.exactly(
+      framing.length,
+      () => "Guest closed the connection with %d body bytes still to send",
+    );
+    return { raw: { ...init, body }, done: Promise.resolve(head.keepAlive) };
+  }
+  let settle!: (reusable: boolean) => void;
+  const done = new Promise<boolean>((resolve) => settle = resolve);
   const body = bodyStream(r, framing, (ok) => settle(ok && head.keepAlive));
   return { response: new Response(body, init), done };
 }
@@ -303,7 +392,11 @@ export type ByteReaderLike = { readonly buffered: number };
 
 /** Wraps a readable stream for {@linkcode readResponse}. */
 export function byteReader(readable: ReadableStream<Uint8Array>): ByteReaderLike {
-  return new ByteReader(readable);
+  const reader = readable.getReader();
+  return new ByteReader(async () => {
+    const { value, done } = await reader.read();
+    return done ? null : value;
+  });
 }
 
 function bodyStream(
@@ -395,17 +488,15 @@ function bodyStream(
   }, { highWaterMark: 0 });
 }
 
-async function writeAll(writer: WritableStreamDefaultWriter<Uint8Array>, bytes: Uint8Array) {
+async function writeAll(conn: GuestConnection, bytes: Uint8Array) {
   for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
-    await writer.ready;
-    await writer.write(bytes.subarray(at, at + WRITE_CHUNK));
+    await conn.write(bytes.subarray(at, at + WRITE_CHUNK));
   }
 }
 
 interface LiveConnection {
   conn: GuestConnection;
   reader: ByteReader;
-  writer: WritableStreamDefaultWriter<Uint8Array>;
 }
 
 /**
@@ -414,7 +505,7 @@ interface LiveConnection {
  * @example
  * ```ts ignore
  * import { createProxyRunner } from "./proxy.ts";
- * const runner = createProxyRunner({ connect: () => vnet.connect(8080) });
+ * const runner = createProxyRunner({ connect: async () => guestConnection(net.connect(8080)) });
  * const res = await runner.handle(new Request("http://app.localhost/"));
  * ```
  */
@@ -426,20 +517,20 @@ export function createProxyRunner(options: ProxyRunnerOptions): Runner {
 
   async function open(): Promise<LiveConnection> {
     const conn = await options.connect();
-    return { conn, reader: new ByteReader(conn.readable), writer: conn.writable.getWriter() };
+    return { conn, reader: new ByteReader(() => conn.read()) };
   }
 
   function discard(live: LiveConnection) {
-    live.reader.cancel();
-    live.writer.abort().catch(() => {});
     try {
       live.conn.close();
     } catch { /* already closed */ }
   }
 
-  async function exchange(request: Request): Promise<Response> {
-    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array(0);
-    const head = serializeRequestHead(request, body.length);
+  async function exchange(
+    request: RawRequest,
+  ): Promise<{ raw?: RawResponse; response?: Response; released: Promise<void> }> {
+    const body = request.body ?? new Uint8Array(0);
+    const head = serializeHead(request.method, request.url, request.headers, body.length);
     let live = idle;
     idle = undefined;
     // A kept-alive connection may have been closed by the guest meanwhile; retry once on a
@@ -448,15 +539,22 @@ export function createProxyRunner(options: ProxyRunnerOptions): Runner {
       const reused = live !== undefined;
       live ??= await open();
       try {
-        await writeAll(live.writer, head);
-        if (body.length) await writeAll(live.writer, body);
-        const { response, done } = await readResponse(live.reader, request.method, maxHeadBytes);
+        if (body.length > 0 && head.length + body.length <= WRITE_CHUNK) {
+          const both = new Uint8Array(head.length + body.length);
+          both.set(head);
+          both.set(body, head.length);
+          await live.conn.write(both);
+        } else {
+          await writeAll(live.conn, head);
+          if (body.length) await writeAll(live.conn, body);
+        }
+        const result = await readRaw(live.reader, request.method, maxHeadBytes, INLINE_BODY);
         const current = live;
-        const released = done.then((reusable) => {
+        const released = result.done.then((reusable) => {
           if (reusable && idle === undefined) idle = current;
           else discard(current);
         });
-        return Object.assign(response, { [RELEASED]: released });
+        return { ...result, released };
       } catch (err) {
         discard(live);
         live = undefined;
@@ -469,17 +567,24 @@ export function createProxyRunner(options: ProxyRunnerOptions): Runner {
     }
   }
 
+  function queue(request: RawRequest): Promise<RawResponse | Response> {
+    const result = tail.then(() => exchange(request));
+    // The next request waits until this response's body has been fully read or dropped.
+    tail = result.then((r) => r.released, () => {});
+    return result.then((r) => r.raw ?? r.response!);
+  }
+
   return {
-    handle(request: Request): Promise<Response> {
-      const result = tail.then(() => exchange(request));
-      // The next request waits until this response's body has been fully read or dropped.
-      tail = result.then(
-        (res) => (res as Response & { [RELEASED]?: Promise<void> })[RELEASED],
-        () => {},
-      );
-      return result;
+    async handle(request: Request): Promise<Response> {
+      const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
+      const result = await queue({
+        method: request.method,
+        url: request.url,
+        headers: [...request.headers],
+        body,
+      });
+      return result instanceof Response ? result : toResponse(result);
     },
+    handleRaw: queue,
   };
 }
-
-const RELEASED = Symbol("released");

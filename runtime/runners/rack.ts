@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { Runner } from "./runner.ts";
+import type { RawRequest, RawResponse, Runner } from "./runner.ts";
 import { appHash, encodeRubyJournal } from "./ruby/journal.ts";
 import { type Frame, FrameError } from "./ruby/channel.ts";
 import {
@@ -97,9 +97,18 @@ export function restoreRackInstance(
   return Instance.restore(program, app, image, opts);
 }
 
+const VCS_DIRS = new Set([".git", ".hg", ".svn"]);
+
+/** What deploy adds next to an app in its bundle: not part of the package the guest sees. */
+function isBundleArtifact(name: string): boolean {
+  return name === "manifest.json" || name.endsWith(".journal");
+}
+
 /**
  * Reads an app package from a host directory: every regular file under it, by relative path.
- * Symlinks are skipped, so nothing outside the directory is read.
+ * Symlinks are skipped, so nothing outside the directory is read; so are version-control
+ * directories and, at the top level, a deploy bundle's `manifest.json` and `*.journal`, so that a
+ * bundle and the directory it came from hash the same.
  *
  * @throws {Deno.errors.NotFound} if the directory or its `app.rb` is missing.
  */
@@ -112,8 +121,11 @@ export async function readRackApp(
   const walk = async (rel: string) => {
     for await (const e of Deno.readDir(rel ? `${root}/${rel}` : root)) {
       const path = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory) await walk(path);
-      else if (e.isFile) files.set(path, await Deno.readFile(`${root}/${path}`));
+      if (e.isDirectory) {
+        if (!VCS_DIRS.has(e.name)) await walk(path);
+      } else if (e.isFile && !(rel === "" && isBundleArtifact(e.name))) {
+        files.set(path, await Deno.readFile(`${root}/${path}`));
+      }
     }
   };
   await walk("");
@@ -140,7 +152,10 @@ function latin1(s: string, out: number[]): void {
  * console.assert(new DataView(bytes.buffer).getUint32(4, true) === 0);
  * ```
  */
-export function encodeRackRequest(request: Request, body: Uint8Array): Uint8Array {
+export function encodeRackRequest(
+  request: Request | RawRequest,
+  body: Uint8Array,
+): Uint8Array {
   const url = new URL(request.url);
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
   const fields = [
@@ -151,11 +166,13 @@ export function encodeRackRequest(request: Request, body: Uint8Array): Uint8Arra
     port,
     url.protocol.slice(0, -1),
   ];
-  for (const [name, value] of request.headers) fields.push(name, value);
-  // fetch computes Content-Length instead of listing it; Rack apps expect CONTENT_LENGTH.
-  if (body.length > 0 && !request.headers.has("content-length")) {
-    fields.push("content-length", String(body.length));
+  let hasLength = false;
+  for (const [name, value] of request.headers) {
+    fields.push(name, value);
+    if (name === "content-length") hasLength = true;
   }
+  // fetch computes Content-Length instead of listing it; Rack apps expect CONTENT_LENGTH.
+  if (body.length > 0 && !hasLength) fields.push("content-length", String(body.length));
   const meta: number[] = [];
   fields.forEach((f, i) => {
     if (i > 0) meta.push(0);
@@ -176,10 +193,14 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 export interface RackRunner extends Runner {
   /** The live guest. */
   readonly instance: RubyInstance;
+  /** The plain-data fast path: the whole response body in one buffer. */
+  handleRaw(request: RawRequest): Promise<RawResponse>;
 }
 
 /**
- * Creates the Rack runner for a live instance.
+ * Creates the Rack runner for a live instance. `handle` answers a streamed `Response`;
+ * `handleRaw` (what the instance Worker uses when present) answers plain data. Either way one
+ * request runs at a time.
  *
  * @example
  * ```ts ignore
@@ -189,6 +210,11 @@ export interface RackRunner extends Runner {
  */
 export function createRackRunner(instance: RubyInstance): RackRunner {
   let queue: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work);
+    queue = result.catch(() => {});
+    return result;
+  };
   const serveOne = async (request: Request): Promise<Response> => {
     const body = request.body ? new Uint8Array(await request.arrayBuffer()) : new Uint8Array();
     const bytes = encodeRackRequest(request, body);
@@ -222,26 +248,63 @@ export function createRackRunner(instance: RubyInstance): RackRunner {
     if (!ended) {
       controller.error(new FrameError("Rack app response ended without its end frame"));
     }
-    const headers = new Headers();
-    for (const [name, value] of head.headers) {
-      try {
-        headers.append(name, value);
-      } catch {
-        throw new FrameError(`Rack app returned an invalid header ${JSON.stringify(name)}`);
-      }
-    }
+    const headers = toHeaders(head.headers);
     const nullBody = NULL_BODY.has(head.status) || request.method === "HEAD";
     if (nullBody) stream.cancel().catch(() => {});
     return new Response(nullBody ? null : stream, { status: head.status, headers });
   };
+  const serveRaw = async (request: RawRequest): Promise<RawResponse> => {
+    const bytes = encodeRackRequest(request, request.body ?? new Uint8Array());
+    let head: Extract<Frame, { tag: "H" }> | undefined;
+    const chunks: Uint8Array[] = [];
+    let ended = false;
+    let failure: string | undefined;
+    await instance.serve(bytes, (frame) => {
+      if (frame.tag === "H") head = frame;
+      else if (frame.tag === "B") chunks.push(frame.chunk);
+      else if (frame.tag === "E") ended = true;
+      else failure = frame.message;
+    });
+    if (!head) throw new FrameError("Rack app finished without sending a response head");
+    if (failure !== undefined) throw new FrameError(`Rack app failed mid-response: ${failure}`);
+    if (!ended) throw new FrameError("Rack app response ended without its end frame");
+    toHeaders(head.headers); // validates names and values
+    const nullBody = NULL_BODY.has(head.status) || request.method === "HEAD";
+    return {
+      status: head.status,
+      statusText: "",
+      headers: head.headers,
+      body: nullBody ? null : concat(chunks),
+    };
+  };
   return {
     instance,
-    handle(request: Request): Promise<Response> {
-      const result = queue.then(() => serveOne(request));
-      queue = result.catch(() => {});
-      return result;
-    },
+    handle: (request) => serialize(() => serveOne(request)),
+    handleRaw: (request) => serialize(() => serveRaw(request)),
   };
+}
+
+function toHeaders(pairs: readonly [string, string][]): Headers {
+  const headers = new Headers();
+  for (const [name, value] of pairs) {
+    try {
+      headers.append(name, value);
+    } catch {
+      throw new FrameError(`Rack app returned an invalid header ${JSON.stringify(name)}`);
+    }
+  }
+  return headers;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** One warm-up request, as app.yaml's `capabilities.instaboot.requests` lists them. */

@@ -22,6 +22,7 @@ interface Section {
 export class WasmFormatError extends Error {
   /** Byte offset where parsing failed. */
   readonly offset: number;
+  /** Creates the error for `message` at byte `offset`. */
   constructor(message: string, offset: number) {
     super(`${message} at byte ${offset}; the module is malformed, rebuild it`);
     this.name = "WasmFormatError";

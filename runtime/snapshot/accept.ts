@@ -36,16 +36,21 @@ export const REJECT_REASONS: readonly RejectReason[] = [
 
 /** A journal that may be restored. */
 export interface AcceptedJournal {
+  /** Always true: the journal may be applied. */
   readonly ok: true;
   /** The committed records (up to and including the last snapshot marker). */
   readonly records: readonly JournalRecord[];
+  /** The identity record (first). */
   readonly identity: IdentityRecord;
+  /** The last snapshot marker. */
   readonly snapshot: SnapshotRecord;
 }
 
 /** A journal that must not be restored. */
 export interface RejectedJournal {
+  /** Always false: cold-boot instead. */
   readonly ok: false;
+  /** Why, as a stable name. */
   readonly reason: RejectReason;
   /** One line for the log, saying what was wrong and what happens instead. */
   readonly message: string;
@@ -135,9 +140,13 @@ export function acceptJournal(
  * the ones an instance Worker is given (its `InstanceSpec`), so the Worker can check them itself.
  */
 export interface ConfigIdentity {
+  /** The runner kind (`proxy`, `wcgi`, ...). */
   readonly runner: string;
+  /** The guest's environment. */
   readonly env: Readonly<Record<string, string>>;
+  /** The guest's arguments after argv[0]. */
   readonly args: readonly string[];
+  /** The package mounts; only their guest paths count. */
   readonly mounts: readonly { readonly guest: string }[];
 }
 

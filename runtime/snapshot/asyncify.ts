@@ -28,6 +28,7 @@ const STATES: AsyncifyState[] = ["normal", "unwinding", "rewinding"];
 
 /** Thrown when asyncify cannot do what was asked; a host bug or an unprepared module. */
 export class AsyncifyError extends Error {
+  /** Creates the error. */
   constructor(message: string) {
     super(message);
     this.name = "AsyncifyError";
@@ -64,6 +65,7 @@ export class AsyncifyController {
   #unwindReason: string | null = null;
   #onRewound: (() => void) | null = null;
 
+  /** A controller for instances of the module `info` describes. */
   constructor(info: PrepareInfo) {
     if (info.asyncify !== "added") {
       throw new AsyncifyError(

@@ -43,6 +43,7 @@ export function guestConfigOf(spec: InstanceSpec): GuestConfig {
     args: spec.args,
     env: spec.env,
     mounts: spec.mounts ?? [],
+    hostnames: [spec.name],
   };
 }
 
@@ -109,6 +110,7 @@ export interface BootOrRestoreOptions {
   readonly maxAgeMs?: number;
   /** Guest stdout/stderr; default "inherit" (the host's log). */
   readonly stdout?: "inherit" | "null" | ((chunk: Uint8Array) => void);
+  /** Guest stderr. @default "inherit" */
   readonly stderr?: "inherit" | "null" | ((chunk: Uint8Array) => void);
   /** Milliseconds a cold-booted proxy app has to listen. @default spec.listenTimeoutMs or 10000 */
   readonly listenTimeoutMs?: number;
@@ -158,7 +160,8 @@ export async function bootOrRestore(
         if (spec.runner === "wcgi") {
           // Prove the journal applies before serving from it; each request restores afresh.
           const probe = restoreInstance(source, config, { stdin: bytesInput(""), ...nullIo });
-          await probe.running;
+          probe.running.catch(() => {});
+          await probe.resumed;
           return {
             mode: "restore",
             runner: createWcgiRestoreRunner(source, config),

@@ -20,13 +20,17 @@ export const BUNDLE_FORMAT = "thaw.bundle/v1";
 
 /** `manifest.json` of a bundle. */
 export interface BundleManifest {
+  /** Always {@link BUNDLE_FORMAT}. */
   readonly format: typeof BUNDLE_FORMAT;
   /** App name (app.yaml `name`). */
   readonly name: string;
+  /** The runner kind. */
   readonly runner: string;
   /** ISO time of the deploy. */
   readonly createdAt: string;
+  /** The Thaw version that deployed it. */
   readonly thawVersion: string;
+  /** The prepared module: path in the bundle, hash, size, and the shipped module's. */
   readonly module: {
     readonly file: string;
     readonly sha256: string;
@@ -36,6 +40,7 @@ export interface BundleManifest {
     readonly inputSize: number;
     readonly asyncify: string;
   };
+  /** The journal: path in the bundle, hash, size, records, trigger. */
   readonly journal: {
     readonly file: string;
     readonly sha256: string;
@@ -75,7 +80,9 @@ export interface BundleManifest {
 
 /** Thrown when a bundle is malformed; `status` is 400 for the admin API. */
 export class BundleError extends Error {
+  /** The admin API's answer to it. */
   readonly status = 400;
+  /** Creates the error; the message names the file and the problem. */
   constructor(message: string) {
     super(message);
     this.name = "BundleError";

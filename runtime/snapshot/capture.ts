@@ -30,11 +30,17 @@ export const THAW_VERSION = "0.1.0";
 
 /** A warm-up request, as config's `HttpRequestSpec` gives it. */
 export interface WarmupRequest {
+  /** Path and query, starting with "/". */
   readonly path: string;
+  /** Upper-case method. */
   readonly method: string;
+  /** Header name/value pairs. */
   readonly headers: readonly (readonly [string, string])[];
+  /** The request body, for methods that carry one. */
   readonly body?: string;
+  /** Milliseconds to wait for the response. @default 30000 */
   readonly timeoutMs?: number;
+  /** Checks on the response; without them any 2xx or 3xx passes. */
   readonly expect?: {
     readonly statusCodes?: readonly number[];
     readonly bodyIncludes?: string;
@@ -44,8 +50,11 @@ export interface WarmupRequest {
 
 /** What capture needs to know of the app (a subset of config's `ResolvedApp`). */
 export interface CaptureApp extends GuestConfig {
+  /** The app's name, for messages. */
   readonly name: string;
+  /** `proxy` or `wcgi` (reactors need no runner to be captured). */
   readonly runner: string;
+  /** app.yaml `capabilities.instaboot`, normalized. */
   readonly instaboot?: {
     readonly mode: string;
     readonly triggers: readonly string[];
@@ -59,7 +68,9 @@ export interface CaptureApp extends GuestConfig {
 export interface CaptureOptions {
   /** SHA-256 (hex) of the config ({@link configHash}); goes into the identity record. */
   readonly configHash: string;
+  /** Called once the app is booted (listening, or at its trigger). */
   readonly onBooted?: (ms: number) => void;
+  /** Called after each warm-up request. */
   readonly onRequest?: (r: RequestReport & { index: number; total: number }) => void;
   /** Milliseconds to wait for boot (first listen / first stdin) and for the idle point. */
   readonly timeoutMs?: number;
@@ -67,11 +78,17 @@ export interface CaptureOptions {
 
 /** The outcome of one warm-up request. */
 export interface RequestReport {
+  /** The request's method. */
   readonly method: string;
+  /** The request's path and query. */
   readonly path: string;
+  /** The response status (0 when none came). */
   readonly status: number;
+  /** Whether every `expect` check passed. */
   readonly ok: boolean;
+  /** The failed check, when one failed. */
   readonly problem?: string;
+  /** Milliseconds from sending to the end of the response body. */
   readonly ms: number;
 }
 
@@ -83,9 +100,13 @@ export interface CaptureResult {
   readonly trigger: string;
   /** Where the guest was when the snapshot was taken. */
   readonly point: BlockPoint;
+  /** The warm-up requests and their results. */
   readonly warmup: (RequestReport & { ms: number })[];
+  /** Milliseconds per phase: boot, warmup, capture. */
   readonly timings: Record<string, number>;
+  /** Random bytes drawn and clock reads made during boot (frozen into every restore). */
   readonly bootFacts: { randomBytes: number; clockReads: number };
+  /** Caveats to show the user. */
   readonly warnings: string[];
   /** What the guest wrote to stdout and stderr during capture. */
   readonly output: { stdout: string; stderr: string };
@@ -93,6 +114,7 @@ export interface CaptureResult {
 
 /** Capture failed; the message says why and what to change. */
 export class CaptureError extends Error {
+  /** Creates the error; the message names the app, the problem and the fix. */
   constructor(message: string) {
     super(message);
     this.name = "CaptureError";

@@ -43,9 +43,12 @@ export interface GuestConfig {
   readonly argv0: string;
   /** Arguments after argv[0]. */
   readonly args: readonly string[];
+  /** Environment variables. */
   readonly env: Readonly<Record<string, string>>;
   /** Host directories mounted read-only into the guest. */
   readonly mounts: readonly { readonly guest: string; readonly host: string }[];
+  /** Names that resolve to loopback besides `localhost` (the app's own name, as the host does). */
+  readonly hostnames?: readonly string[];
 }
 
 /** An async-capable snapshot hook (see {@link SnapshotPolicy}). */
@@ -53,8 +56,11 @@ export type AsyncBlockHook = (point: BlockPoint) => BlockDecision | Promise<Bloc
 
 /** Options of {@link Guest.create}. */
 export interface GuestOptions {
+  /** Guest stdin. @default "null" */
   readonly stdin?: StdinOption;
+  /** Guest stdout. @default "null" */
   readonly stdout?: StdoutOption;
+  /** Guest stderr. @default "null" */
   readonly stderr?: StdoutOption;
   /** The network; a fresh one by default. */
   readonly net?: VirtualNetwork;
@@ -112,10 +118,15 @@ export type RunOutcome =
 
 /** One guest instance. Create with {@link Guest.create}. */
 export class Guest {
+  /** The WASI process (fds, env, boot facts). */
   readonly proc: Process;
+  /** The guest's own virtual network. */
   readonly net: VirtualNetwork;
+  /** The guest's file system: a memory root with the package mounted read-only. */
   readonly fs: MemFs;
+  /** The Wasm instance. */
   readonly instance: WebAssembly.Instance;
+  /** What prepare did to the module. */
   readonly info: PrepareInfo;
   /** Null unless the module was asyncified by prepare. */
   readonly asyncify: AsyncifyController | null;
@@ -155,7 +166,7 @@ export class Guest {
     options: GuestOptions = {},
   ): Guest {
     const fs = new MemFs();
-    const net = options.net ?? new VirtualNetwork();
+    const net = options.net ?? new VirtualNetwork({ hostnames: config.hostnames });
     // Wasmer-style: a writable memory root with the package mounted read-only inside it, so what
     // the app writes is state a snapshot can list. A preview1 server instead gets its mounts as
     // separate preopens and its listener after them (wasi-libc stops scanning preopens at the

@@ -24,6 +24,7 @@ const WASM_PAGE = 65536;
 
 /** Thrown when a journal's Wasm state does not fit the module it is applied to. */
 export class ImageMismatchError extends Error {
+  /** Creates the error. */
   constructor(message: string) {
     super(message);
     this.name = "ImageMismatchError";
@@ -99,9 +100,13 @@ export function captureInstanceImage(
 
 /** The Wasm-level state a journal holds, pulled out of its records. */
 export interface InstanceImage {
+  /** Memory size in 64 KiB pages. */
   readonly pages: number;
+  /** The memory runs (non-zero pages). */
   readonly runs: readonly MemoryRunRecord[];
+  /** The mutable globals' values. */
   readonly globals: GlobalsRecord | null;
+  /** The rewind data, null for an empty stack. */
   readonly thread: ThreadStateRecord | null;
 }
 

@@ -1,14 +1,23 @@
 /**
- * Instaboot: prepare a module, capture a running instance into a journal, restore instances from
- * it.
+ * Instaboot: prepare a module, capture a warmed-up instance into a journal, restore instances from
+ * it (docs/instaboot.md). The pipeline, one file per step:
  *
- * - {@link prepareModule} (deploy time, cached by content hash): exports mutable globals and runs
- *   binaryen's asyncify limited to the blocking imports; {@link restoreVariant} derives the
- *   restore-time module (no active data, optionally imported memory).
- * - {@link AsyncifyController}: the asyncify side of the runtime's `beforeBlock` hook; a syscall
- *   returning {@link UNWIND} unwinds the guest's stack, a rewind resumes it inside that syscall.
- * - {@link captureInstanceImage} / {@link applyMemoryImage} / {@link applyGlobals}: memory (non-zero
- *   pages), globals and rewind data as journal records.
+ * - `prepare.ts` {@link prepareModule} (deploy time, cached by content hash): exports mutable
+ *   globals and runs binaryen's asyncify limited to the blocking imports; {@link restoreVariant}
+ *   derives the restore-time module (no active data, optionally imported memory).
+ * - `guest.ts` {@link Guest}: one instance with WASI/WASIX, its own network and memory root fs.
+ * - `trigger.ts` {@link SnapshotPolicy}: when to snapshot (bootstrap, first-listen, first-stdin,
+ *   explicit), as the process's `beforeBlock` hook.
+ * - `asyncify.ts` {@link AsyncifyController}: a syscall returning {@link UNWIND} unwinds the
+ *   guest's stack; a rewind resumes it inside that syscall.
+ * - `instance_image.ts` and `os_state.ts`: memory, globals, rewind data, fs changes, fds and sockets
+ *   as journal records, and back.
+ * - `capture.ts` {@link captureApp}: boot, warm up, snapshot (deploy time).
+ * - `accept.ts` {@link acceptJournal}: is this journal for this module and config, intact, young
+ *   enough?
+ * - `restore.ts` {@link restoreInstance}; `boot.ts` {@link bootOrRestore} and the Worker's `boot`
+ *   ({@link SNAPSHOT_BOOT_URL}): restore, or cold-boot with the reason.
+ * - `bundle.ts`: the deploy bundle's manifest and checks (the admin API uses them).
  *
  * @example
  * ```ts
@@ -121,4 +130,13 @@ export {
  * (pass it as the pool's `bootUrl`).
  */
 export const SNAPSHOT_BOOT_URL: string = new URL("./boot.ts", import.meta.url).href;
+
+/**
+ * Directories an instance Worker must be allowed to read to load {@link SNAPSHOT_BOOT_URL} (Thaw's
+ * `runtime/` and `journal/` sources), besides the app's mounts and journal.
+ */
+export const SNAPSHOT_WORKER_READ: readonly string[] = [
+  new URL("../", import.meta.url).pathname.replace(/\/$/, ""),
+  new URL("../../journal", import.meta.url).pathname,
+];
 export { flatMemoryImage } from "./instance_image.ts";

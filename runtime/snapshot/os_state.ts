@@ -40,6 +40,7 @@ const FAMILY_NAMES: Record<number, "ipv4" | "ipv6" | "unix"> = { 1: "ipv4", 2: "
 
 /** Thrown when a journal's OS state cannot be applied to the guest. */
 export class OsStateError extends Error {
+  /** Creates the error. */
   constructor(message: string) {
     super(message);
     this.name = "OsStateError";
@@ -109,6 +110,7 @@ function fsChanges(records: readonly JournalRecord[]): FsChange[] {
 
 /** What {@link captureOsState} found. */
 export interface OsCapture {
+  /** fs.*, fd.*, sock.* records, in a fixed order. */
   readonly records: JournalRecord[];
   /** Things that will not survive a restore (said at deploy time). */
   readonly warnings: string[];

@@ -102,6 +102,8 @@ export interface PreparedModule {
   readonly ms: number;
   /** Whether the result came from the cache. */
   readonly cached: boolean;
+  /** The restore-time variant, when `PrepareOptions.restore` asked for it. */
+  readonly restoreBytes?: Uint8Array;
 }
 
 /** Options of {@link prepareModule}. */
@@ -112,12 +114,18 @@ export interface PrepareOptions {
   readonly asyncifyPages?: number;
   /** Directory for the content-hash cache; no caching when absent. */
   readonly cacheDir?: string;
+  /**
+   * Also derive the restore-time variant ({@link restoreVariant}): no active data segments, and
+   * memory as an import when `importMemory` is set. It lands in `PreparedModule.restoreBytes`.
+   */
+  readonly restore?: RestoreVariantOptions;
 }
 
 /** Thrown when a module cannot be prepared; `reason` says why in one word. */
 export class PrepareError extends Error {
   /** Machine-readable reason. */
   readonly reason: "malformed" | "unsupported-global" | "invalid-output";
+  /** Creates the error. */
   constructor(reason: PrepareError["reason"], message: string) {
     super(message);
     this.name = "PrepareError";
@@ -179,6 +187,7 @@ export async function prepareModule(
           outputSize: cachedBytes.length,
           ms: 0,
           cached: true,
+          restoreBytes: options.restore ? restoreVariant(cachedBytes, options.restore) : undefined,
         };
       }
     } catch (e) {
@@ -202,6 +211,7 @@ export async function prepareModule(
     outputSize: out.bytes.length,
     ms,
     cached: false,
+    restoreBytes: options.restore ? restoreVariant(out.bytes, options.restore) : undefined,
   };
 }
 

@@ -35,6 +35,7 @@ export interface RestoreSource {
    * initial memory before writing the image (cheap for small initial memories).
    */
   readonly restoreModule: WebAssembly.Module | null;
+  /** What prepare did to the module. */
   readonly info: PrepareInfo;
   /** The journal's committed records (accepted by `acceptJournal`). */
   readonly records: readonly JournalRecord[];
@@ -60,21 +61,32 @@ export async function restoreSourceOf(
   return { module, restoreModule, info, records };
 }
 
-const decoded = new WeakMap<readonly JournalRecord[], { image: InstanceImage; flat: Uint8Array }>();
+interface Decoded {
+  image: InstanceImage;
+  /** The memory decoded into one flat buffer, built on the second restore from the records. */
+  flat?: Uint8Array;
+}
+const decoded = new WeakMap<readonly JournalRecord[], Decoded>();
 
-/** The journal's Wasm state, decoded once per record list and reused by every restore. */
-function decodedImage(records: readonly JournalRecord[]) {
-  let d = decoded.get(records);
+/**
+ * The journal's Wasm state for one more restore. The first restore from a record list decodes the
+ * memory runs straight into the instance; a second one decodes them once into a flat image that it
+ * and every later restore copy (one copy instead of a decompression each).
+ */
+function decodedImage(records: readonly JournalRecord[]): Decoded {
+  const d = decoded.get(records);
   if (d === undefined) {
-    const image = instanceImageOf(records);
-    d = { image, flat: flatMemoryImage(image) };
-    decoded.set(records, d);
+    const first = { image: instanceImageOf(records) };
+    decoded.set(records, first);
+    return first;
   }
+  d.flat ??= flatMemoryImage(d.image);
   return d;
 }
 
 /** A restored instance, running. */
 export interface Restored {
+  /** The instance. */
   readonly guest: Guest;
   /** Settles when the guest's entry export returns (never, for a server). */
   readonly running: Promise<RunOutcome>;

@@ -14,18 +14,9 @@
  * @module
  */
 
-/** Why a syscall is about to block (docs/ARCHITECTURE.md, "Snapshot hook"). */
-export type BlockReason = "accept" | "poll" | "read" | "stdin" | "sleep" | "futex" | "explicit";
+import type { BlockDecision, BlockPoint, BlockReason } from "../wasi/mod.ts";
 
-/** What `beforeBlock` is told. */
-export interface BlockPoint {
-  readonly syscall: string;
-  readonly reason: BlockReason;
-  readonly fd?: number;
-}
-
-/** The answer of a `beforeBlock` hook. */
-export type BlockDecision = "block" | "unwind";
+export type { BlockDecision, BlockPoint, BlockReason };
 
 /** A trigger name as app.yaml spells it. */
 export type TriggerName = "bootstrap" | "first-listen" | "first-stdin" | "explicit";
@@ -61,6 +52,7 @@ export class SnapshotPolicy {
   /** Settles with the block point where the snapshot was taken. */
   readonly fired: Promise<BlockPoint>;
 
+  /** A policy taking the snapshot at whichever of `triggers` comes first. */
   constructor(triggers: readonly TriggerName[], options: SnapshotPolicyOptions = {}) {
     this.#triggers = new Set(triggers);
     this.#listening = options.listening ?? (() => true);

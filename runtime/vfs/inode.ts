@@ -10,6 +10,8 @@
 
 import { fail } from "./errors.ts";
 
+const encoder = new TextEncoder();
+
 /** The three kinds of node. */
 export type NodeKind = "file" | "dir" | "symlink";
 
@@ -274,7 +276,7 @@ export class MemSymlink extends MemNode implements SymlinkNode {
   }
 
   size(): number {
-    return new TextEncoder().encode(this.target).length;
+    return encoder.encode(this.target).length;
   }
 }
 
@@ -286,6 +288,7 @@ export class MemDir extends MemNode implements DirNode {
   readonly kind = "dir" as const;
   protected entries = new Map<string, VNode>();
   #names: string[] | null = null;
+  #encoded: Uint8Array[] | null = null;
   #version = 0;
   /** The directory holding this one, or null for a root (used to refuse moving a dir into itself). */
   parent: MemDir | null = null;
@@ -332,6 +335,15 @@ export class MemDir extends MemNode implements DirNode {
     return this.#names ??= [...this.entries.keys()];
   }
 
+  /** {@link names} UTF-8 encoded (cached with the list; readdir writes these bytes). */
+  encodedNames(): readonly Uint8Array[] {
+    const names = this.names();
+    if (this.#encoded === null || this.#encoded.length !== names.length) {
+      this.#encoded = names.map((n) => encoder.encode(n));
+    }
+    return this.#encoded;
+  }
+
   /** Inserts a node under `name`, replacing nothing (EEXIST when taken). Used by mounts too. */
   add(name: string, node: VNode): void {
     this.load();
@@ -347,6 +359,7 @@ export class MemDir extends MemNode implements DirNode {
 
   #changed(): void {
     this.#names = null;
+    this.#encoded = null;
     this.#version++;
     this.touch();
   }

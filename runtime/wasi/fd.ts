@@ -349,7 +349,7 @@ export function fdSyscalls(proc: Process) {
       while (used < bufLen) {
         const ent = h.readdir(c);
         if (ent === null) break;
-        c++;
+        c = ent.next ?? c + 1;
         const at = buf + used;
         const room = bufLen - used;
         if (room >= DIRENT_SIZE) {

@@ -180,6 +180,8 @@ export class DirHandle extends Handle {
   readonly parent: DirNode | null;
   #names: readonly string[] | null = null;
   #encoded: (Uint8Array | undefined)[] = [];
+  /** Reused for every entry: fd_readdir copies it out before asking for the next. */
+  #dirent: HandleDirent = { name: DOT, ino: 0, filetype: FILETYPE_DIRECTORY };
   #version = -2;
 
   constructor(dir: DirNode, path = "", parent: DirNode | null = null) {
@@ -238,29 +240,40 @@ export class DirHandle extends Handle {
   override advise(): void {}
 
   override readdir(cookie: number): HandleDirent | null {
+    const out = this.#dirent;
     if (cookie === 0) {
-      return { name: DOT, ino: this.dir.stat().ino, filetype: FILETYPE_DIRECTORY };
+      out.name = DOT;
+      out.next = 1;
+      out.ino = this.dir.stat().ino;
+      out.filetype = FILETYPE_DIRECTORY;
+      return out;
     }
     if (cookie === 1) {
-      const p = this.parent ?? this.dir;
-      return { name: DOTDOT, ino: p.stat().ino, filetype: FILETYPE_DIRECTORY };
+      out.name = DOTDOT;
+      out.next = 2;
+      out.ino = (this.parent ?? this.dir).stat().ino;
+      out.filetype = FILETYPE_DIRECTORY;
+      return out;
     }
     // Re-list when an in-memory directory changed, or at the start of a scan of a host one.
     const v = this.dir.version;
     if (this.#names === null || (v === -1 ? cookie === 2 : v !== this.#version)) {
       this.#names = this.dir.names();
-      this.#encoded = [];
+      const dir = this.dir as DirNode & { encodedNames?: () => readonly Uint8Array[] };
+      this.#encoded = dir.encodedNames ? [...dir.encodedNames()] : [];
       this.#version = v;
     }
     const names = this.#names;
-    const i = cookie - 2;
-    if (i < names.length) {
+    for (let i = cookie - 2; i < names.length; i++) {
       const node = this.dir.lookup(names[i]);
-      if (node === null) return this.readdir(cookie + 1); // vanished meanwhile (host dirs)
+      if (node === null) continue; // vanished meanwhile (host directories)
       let name = this.#encoded[i];
       if (name === undefined) name = this.#encoded[i] = encoder.encode(names[i]);
-      const ino = (node as { ino?: number }).ino ?? node.stat().ino;
-      return { name, ino, filetype: filetypeOf(node.kind) };
+      out.name = name;
+      out.ino = (node as { ino?: number }).ino ?? node.stat().ino;
+      out.filetype = filetypeOf(node.kind);
+      out.next = i + 3;
+      return out;
     }
     return null;
   }

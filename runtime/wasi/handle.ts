@@ -55,6 +55,8 @@ export interface HandleDirent {
   name: Uint8Array;
   ino: number;
   filetype: number;
+  /** The cookie of the entry after this one (default: the requested cookie + 1). */
+  next?: number;
 }
 
 /** Plain-data description of a handle, for snapshots (`kind` plus handle-specific fields). */
@@ -172,7 +174,10 @@ export class Handle {
     this.sync();
   }
 
-  /** Directory entry number `cookie` ("." is 0, ".." is 1), or null past the end. */
+  /**
+   * Directory entry number `cookie` ("." is 0, ".." is 1), or null past the end. The result may
+   * be a reused object: `fd_readdir` copies it out before asking for the next entry.
+   */
   readdir(_cookie: number): HandleDirent | null {
     fail(ERRNO_NOTDIR, "Not a directory");
   }

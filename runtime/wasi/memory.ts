@@ -66,14 +66,16 @@ export class GuestMemory {
    */
   view(ptr: number, len: number): DataView<ArrayBufferLike> {
     this.#sync();
-    if ((ptr >>> 0) + (len >>> 0) > this.#buffer.byteLength) fault(ptr, len);
+    // Raw i32 lengths may be negative (read them as u32); computed ones may exceed 2^32.
+    if ((ptr >>> 0) + (len < 0 ? len >>> 0 : len) > this.#buffer.byteLength) fault(ptr, len);
     return this.#view;
   }
 
   /** Like {@link view}, but returns a Uint8Array of the whole memory. */
   u8(ptr: number, len: number): Uint8Array<ArrayBufferLike> {
     this.#sync();
-    if ((ptr >>> 0) + (len >>> 0) > this.#buffer.byteLength) fault(ptr, len);
+    // Raw i32 lengths may be negative (read them as u32); computed ones may exceed 2^32.
+    if ((ptr >>> 0) + (len < 0 ? len >>> 0 : len) > this.#buffer.byteLength) fault(ptr, len);
     return this.#u8;
   }
 
@@ -159,7 +161,9 @@ export class GuestMemory {
 
 function fault(ptr: number, len: number): never {
   throw new WasiError(
-    `Guest pointer out of bounds: ${ptr >>> 0}+${len >>> 0} is past the end of memory`,
+    `Guest pointer out of bounds: ${ptr >>> 0}+${
+      len < 0 ? len >>> 0 : len
+    } is past the end of memory`,
     ERRNO_FAULT,
   );
 }

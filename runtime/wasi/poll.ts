@@ -137,7 +137,11 @@ export function pollSyscalls(proc: Process) {
         else s.handle!.waitWritable(ac.signal).then(done, done);
       }
       if (deadline !== Infinity) {
-        const ms = Math.max(0, Math.ceil((deadline - proc.clock.monotonic()) / 1e6));
+        // setTimeout holds at most 2^31-1 ms; a longer sleep wakes early and waits again.
+        const ms = Math.min(
+          2147483647,
+          Math.max(0, Math.ceil((deadline - proc.clock.monotonic()) / 1e6)),
+        );
         timer = setTimeout(done, ms);
       }
     });

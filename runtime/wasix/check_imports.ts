@@ -5,9 +5,8 @@
  * @module
  */
 
-import { Process } from "../wasi/mod.ts";
-import { wasixSyscalls } from "./mod.ts";
-import { wasiSyscalls } from "../wasi/mod.ts";
+import { Process, wasiSyscalls } from "../wasi/mod.ts";
+import { wasixSyscalls } from "./syscalls.ts";
 import { UNSUPPORTED_CALLS } from "./unsupported.ts";
 
 /** One problem found by {@link checkWasixImports}. */

@@ -29,22 +29,17 @@ import {
   BLOCKING_IMPORTS,
   buildImports,
   type Process,
-  type SyscallTable,
   type TraceFn,
   wasiSyscalls,
 } from "../wasi/mod.ts";
 import type { VirtualNetwork } from "../vnet/mod.ts";
 import { wasixState } from "./_state.ts";
-import { EPOLL_BLOCKING, epollSyscalls } from "./epoll.ts";
-import { eventSyscalls } from "./event.ts";
-import { fdSyscalls } from "./fd.ts";
-import { FUTEX_BLOCKING, futexSyscalls } from "./futex.ts";
-import { pipeSyscalls } from "./pipe.ts";
-import { PROC_BLOCKING, procSyscalls } from "./proc.ts";
-import { SOCK_BLOCKING, sockSyscalls } from "./sock.ts";
-import { THREAD_BLOCKING, threadSyscalls } from "./thread.ts";
-import { ttySyscalls } from "./tty.ts";
-import { unsupportedSyscalls } from "./unsupported.ts";
+import { EPOLL_BLOCKING } from "./epoll.ts";
+import { FUTEX_BLOCKING } from "./futex.ts";
+import { PROC_BLOCKING } from "./proc.ts";
+import { SOCK_BLOCKING } from "./sock.ts";
+import { THREAD_BLOCKING } from "./thread.ts";
+import { wasixSyscalls } from "./syscalls.ts";
 
 export * from "./defs.ts";
 export { EpollHandle } from "./epoll.ts";
@@ -61,6 +56,7 @@ export { UNSUPPORTED_CALLS } from "./unsupported.ts";
 export { checkWasixImports, type ImportProblem } from "./check_imports.ts";
 export { DEFAULT_TTY, WasixState, wasixState } from "./_state.ts";
 export { resolvePath } from "./proc.ts";
+export { wasixSyscalls } from "./syscalls.ts";
 
 /** The WASIX import module name (32-bit memories). */
 export const WASIX_MODULE = "wasix_32v1";
@@ -77,22 +73,6 @@ export const WASIX_BLOCKING_IMPORTS: ReadonlySet<string> = new Set([
   ...FUTEX_BLOCKING,
   ...PROC_BLOCKING,
 ]);
-
-/** The WASIX-only syscalls of `proc`, unwrapped (for composition and tests). */
-export function wasixSyscalls(proc: Process): SyscallTable {
-  return {
-    ...unsupportedSyscalls(proc),
-    ...sockSyscalls(proc),
-    ...pipeSyscalls(proc),
-    ...eventSyscalls(proc),
-    ...fdSyscalls(proc),
-    ...epollSyscalls(proc),
-    ...procSyscalls(proc),
-    ...ttySyscalls(proc),
-    ...threadSyscalls(proc),
-    ...futexSyscalls(proc),
-  };
-}
 
 /** Options of {@link wasixImports}. */
 export interface WasixImportsOptions {

@@ -57,19 +57,33 @@ const utf8 = new TextDecoder();
 export class ResponseChannel {
   #buf = new Uint8Array(0);
   #sink: ((frame: Frame) => void) | undefined;
+  #error: FrameError | undefined;
 
   /** Sets who receives the frames of the current response. */
   listen(sink: ((frame: Frame) => void) | undefined): void {
     this.#sink = sink;
   }
 
-  /** Drops bytes left over from an earlier response (a guest that wrote a partial frame). */
+  /** Drops what is left of an earlier response (a partial frame, an error). */
   reset(): void {
     this.#buf = new Uint8Array(0);
+    this.#error = undefined;
+  }
+
+  /**
+   * The first problem with the guest's output since {@linkcode reset}, if any. The channel
+   * never throws into the guest (that would unwind Ruby from inside a syscall); it records the
+   * error, drops the rest of the response, and the runner reports it after the call returns.
+   */
+  takeError(): FrameError | undefined {
+    const e = this.#error;
+    this.#error = undefined;
+    return e;
   }
 
   /** Feeds bytes the guest wrote. */
   write(bytes: Uint8Array): void {
+    if (this.#error) return;
     if (this.#buf.length === 0) {
       this.#buf = bytes.slice();
     } else {
@@ -78,17 +92,31 @@ export class ResponseChannel {
       b.set(bytes, this.#buf.length);
       this.#buf = b;
     }
-    for (;;) {
-      if (this.#buf.length < 5) return;
-      const len = new DataView(this.#buf.buffer, this.#buf.byteOffset).getUint32(1, true);
-      if (this.#buf.length < 5 + len) return;
-      const tag = String.fromCharCode(this.#buf[0]);
-      const payload = this.#buf.slice(5, 5 + len);
-      this.#buf = this.#buf.subarray(5 + len);
-      this.#sink?.(decodeFrame(tag, payload));
+    try {
+      for (;;) {
+        if (this.#buf.length === 0) return;
+        const tag = String.fromCharCode(this.#buf[0]);
+        if (!FRAME_TAGS.has(tag)) {
+          throw new FrameError(
+            `The guest wrote bytes that are not a response frame (tag ${JSON.stringify(tag)}); ` +
+              "is something writing to fd 1 (STDOUT) directly? Log with $stdout or $stderr",
+          );
+        }
+        if (this.#buf.length < 5) return;
+        const len = new DataView(this.#buf.buffer, this.#buf.byteOffset).getUint32(1, true);
+        if (this.#buf.length < 5 + len) return;
+        const payload = this.#buf.slice(5, 5 + len);
+        this.#buf = this.#buf.subarray(5 + len);
+        this.#sink?.(decodeFrame(tag, payload));
+      }
+    } catch (e) {
+      this.#error = e instanceof FrameError ? e : new FrameError(String(e));
+      this.#buf = new Uint8Array(0);
     }
   }
 }
+
+const FRAME_TAGS = new Set(["H", "B", "E", "X"]);
 
 function decodeFrame(tag: string, payload: Uint8Array): Frame {
   switch (tag) {
@@ -106,9 +134,7 @@ function decodeFrame(tag: string, payload: Uint8Array): Frame {
       return { tag, chunk: payload };
     case "E":
       return { tag };
-    case "X":
-      return { tag, message: utf8.decode(payload) };
     default:
-      throw new FrameError(`Unknown response frame tag ${JSON.stringify(tag)} from the guest`);
+      return { tag: "X", message: utf8.decode(payload) };
   }
 }

@@ -1,13 +1,14 @@
 /**
  * One ruby.wasm instance serving a Rack app: booted from scratch, or restored from a memory
- * image. Both paths use the same prepared module (memory imported, no data segments, mutable
- * globals exported), compiled once per process into a {@linkcode RubyProgram}.
+ * image. Both paths use the same prepared module (memory imported, data segments passive and
+ * copied in by `thaw_init_data` only when booting, mutable globals exported), compiled once per
+ * process into a {@linkcode RubyProgram}.
  *
  * @module
  */
 
 import { RbValueTable, RubyAbi, RubyError } from "./abi.ts";
-import { type Frame, RequestChannel, ResponseChannel } from "./channel.ts";
+import { type Frame, FrameError, RequestChannel, ResponseChannel } from "./channel.ts";
 import { jsInteropImports } from "./js_interop.ts";
 import { RACK_PRELUDE } from "./prelude.ts";
 import { createGuestSystem, type GuestSystem } from "./system.ts";
@@ -327,7 +328,10 @@ export class RubyInstance {
     const t0 = performance.now();
     try {
       await this.#abi.eval("Thaw::Rack.serve");
+      const broken = this.#stdout.takeError();
+      if (broken) throw broken;
     } catch (err) {
+      if (err instanceof FrameError) throw err;
       if (!(err instanceof RubyError)) {
         // Something unwound the guest from outside (a trap, a host error in an import): Ruby's
         // VM state is no longer trustworthy, so this instance serves nothing more.

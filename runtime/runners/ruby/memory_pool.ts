@@ -88,15 +88,18 @@ export class MemoryPool {
 
   /**
    * A blank memory of at least `pages` pages: pre-faulted from the pool when one is idle (the
-   * smallest class that fits), else a fresh one (counted as a miss).
+   * smallest class that fits, at most one class larger), else a fresh one (counted as a miss).
    */
   take(pages: number): WebAssembly.Memory {
     const cls = this.classOf(pages);
-    // The smallest idle class that fits: a memory that grew while in use is still blank and
-    // serves any smaller request.
+    // The smallest idle class that fits, at most one class larger: a memory that grew a little
+    // while in use still serves, but a much larger one would leave the guest a large unused gap
+    // below its heap (its allocator starts at the end of the memory it finds).
     let best: number | undefined;
     for (const [c, list] of this.#idle) {
-      if (c >= cls && list.length > 0 && (best === undefined || c < best)) best = c;
+      if (c >= cls && c <= cls + this.#classPages && list.length > 0 && (best ?? Infinity) > c) {
+        best = c;
+      }
     }
     if (best !== undefined) {
       this.#stats.hits++;

@@ -10,7 +10,8 @@
  * `H` status and headers (NUL-separated: status, name, value, ...), `B` one body chunk, `E` end
  * of response, `X` the app raised after the head was sent (payload: the message).
  *
- * Everything the app prints to `$stdout` goes to stderr, so it cannot corrupt the frames.
+ * Everything the app prints to `$stdout` or `STDOUT` goes to stderr, so it cannot corrupt the
+ * frames.
  *
  * @module
  */
@@ -24,7 +25,10 @@ module Thaw
     IN = IO.for_fd(0, "rb", autoclose: false)
     OUT = IO.for_fd(1, "wb", autoclose: false)
     OUT.sync = true
+    # App output goes to the log: fd 1 carries only the runner's frames.
     $stdout = $stderr
+    Object.send(:remove_const, :STDOUT)
+    ::STDOUT = $stderr
 
     # Raised when the app file does not produce a Rack app.
     class AppError < StandardError; end

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadApp } from "../../../config/mod.ts";
-import { deploy } from "../../../cli/deploy/mod.ts";
+import { deploy, DeployError } from "../../../cli/deploy/mod.ts";
 import { bootOrRestore, parseManifest } from "../../../runtime/snapshot/mod.ts";
 import { collector, loadBundle, snapServerApp, specOf } from "./_app.ts";
 
@@ -47,7 +47,7 @@ Deno.test("deploy then restore: a restored server shows the warmed state and nev
       assert.equal(state.status, 200);
       assert.match(
         state.body,
-        /^boots=1 restores=1 counter=2 file=written at counter 2 bootfile=boot 1 cache=a=1, id=\d+\n$/,
+        /^boots=1 restores=1 counter=2 file=written at counter 2 bootfile=boot 1 cache=a=1, id=\d+ table=0\n$/,
       );
       ids.add(/id=(\d+)/.exec(state.body)![1]);
       assert.equal((await get(d.runner, "/inc")).body, "counter=3\n");
@@ -150,6 +150,44 @@ Deno.test("deploy and restore the preview1 example (pre-opened listener)", async
     const r = await get(d.runner, "/");
     assert.equal(r.status, 200);
     assert.match(r.body, /hello from preview1-server/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deploy fails clearly when a warm-up expect fails, and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const appDir = await snapServerApp(dir);
+    const yaml = await Deno.readTextFile(`${appDir}/app.yaml`);
+    await Deno.writeTextFile(
+      `${appDir}/app.yaml`,
+      yaml.replace("body_includes: wrote", "body_includes: nope"),
+    );
+    const err = await deploy(await loadApp(appDir), {
+      out: `${dir}/bundle`,
+      cacheDir: `${ROOT}.thaw-cache`,
+    }).catch((e) => e);
+    assert.ok(err instanceof DeployError, String(err));
+    assert.match(
+      err.message,
+      /warm-up request 4 \(GET \/write\) failed: body does not include "nope"/,
+    );
+    await assert.rejects(() => Deno.stat(`${dir}/bundle`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deploy refuses an app without capabilities.instaboot", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const appDir = await snapServerApp(dir);
+    const yaml = await Deno.readTextFile(`${appDir}/app.yaml`);
+    await Deno.writeTextFile(`${appDir}/app.yaml`, yaml.slice(0, yaml.indexOf("capabilities:")));
+    const err = await deploy(await loadApp(appDir), { out: `${dir}/bundle` }).catch((e) => e);
+    assert.ok(err instanceof DeployError);
+    assert.match(err.message, /no capabilities\.instaboot/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

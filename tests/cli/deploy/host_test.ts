@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import { loadApp } from "../../../config/mod.ts";
 import { deploy } from "../../../cli/deploy/mod.ts";
 import { createHost, type HostApp, loadApps } from "../../../runtime/host/mod.ts";
-import { SNAPSHOT_BOOT_URL } from "../../../runtime/snapshot/mod.ts";
+import { SNAPSHOT_BOOT_URL, SNAPSHOT_WORKER_READ } from "../../../runtime/snapshot/mod.ts";
 import { snapServerApp } from "./_app.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
 /** The host's apps, booting through the instaboot boot function (which Workers must be able to read). */
 function withRestore(apps: readonly HostApp[]): HostApp[] {
-  const code = [`${ROOT}runtime`, `${ROOT}journal`];
   return apps.map((a) => {
     const p = a.permissions;
     const read = typeof p === "object" && Array.isArray(p.read) ? p.read : [];
@@ -17,7 +16,7 @@ function withRestore(apps: readonly HostApp[]): HostApp[] {
       ...a,
       bootUrl: SNAPSHOT_BOOT_URL,
       permissions: {
-        read: [...read, ...code],
+        read: [...read, ...SNAPSHOT_WORKER_READ],
         write: false,
         net: false,
         env: false,
@@ -57,6 +56,28 @@ Deno.test("host: after every instance stopped, a request is served by a restored
         // Let the idle timeout stop every instance (scale to zero) before the next round.
         await new Promise((r) => setTimeout(r, 400));
       }
+    } finally {
+      await host.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("host: a bundle is also a plain app; the default boot cold-boots its prepared module", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await deploy(await loadApp(await snapServerApp(dir)), {
+      out: `${dir}/apps/snap-server`,
+      cacheDir: `${ROOT}.thaw-cache`,
+    });
+    const { apps } = await loadApps(`${dir}/apps`);
+    const host = createHost({ apps, prespawn: 0 });
+    try {
+      const res = await host.fetch(new Request("http://snap-server.localhost/state"));
+      const body = await res.text();
+      assert.equal(res.status, 200, body);
+      assert.match(body, /^boots=1 restores=0 counter=0 file=none/);
     } finally {
       await host.close();
     }

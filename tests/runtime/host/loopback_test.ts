@@ -20,7 +20,10 @@ async function readResponses(conn: Deno.Conn, count: number): Promise<string> {
   const dec = new TextDecoder();
   let text = "";
   const buf = new Uint8Array(65536);
-  while ((text.match(/HTTP\/1\.1 /g) ?? []).length < count || !text.endsWith("\r\n\r\n") && !/\r\n\r\n[^]*\S$/.test(text)) {
+  while (
+    (text.match(/HTTP\/1\.1 /g) ?? []).length < count ||
+    !text.endsWith("\r\n\r\n") && !/\r\n\r\n[^]*\S$/.test(text)
+  ) {
     const n = await conn.read(buf);
     if (n === null) break;
     text += dec.decode(buf.subarray(0, n));

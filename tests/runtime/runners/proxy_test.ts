@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  connectionFromStreams,
   createProxyRunner,
   type GuestConnection,
   serializeRequestHead,
@@ -13,7 +14,7 @@ function fakeGuest(
   respond: (raw: string, conn: number) => (string | Uint8Array)[] | "close",
 ) {
   let connections = 0;
-  const connect = (): Promise<GuestConnection> => {
+  const connect = () => {
     const id = ++connections;
     const toGuest = new TransformStream<Uint8Array, Uint8Array>();
     const fromGuest = new TransformStream<Uint8Array, Uint8Array>();
@@ -50,15 +51,17 @@ function fakeGuest(
       }
       await writer.close().catch(() => {});
     })().catch(() => {});
-    return Promise.resolve({
-      readable: fromGuest.readable,
-      writable: toGuest.writable,
-      close: () => {
-        writer.close().catch(() => {});
-      },
-    });
+    const streams = { readable: fromGuest.readable, writable: toGuest.writable };
+    return Promise.resolve(streams);
   };
-  return { connect, count: () => connections };
+  return {
+    connect: async (): Promise<GuestConnection> => {
+      const { readable, writable } = await connect();
+      return connectionFromStreams(readable, writable);
+    },
+    streams: connect,
+    count: () => connections,
+  };
 }
 
 Deno.test("serializeRequestHead() writes request line, host and content-length", () => {
@@ -158,12 +161,13 @@ Deno.test("proxy runner errors the body when the guest closes mid-body", async (
   let calls = 0;
   const guest = fakeGuest(() => {
     calls++;
-    return calls === 1 ? ["HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"] : "close";
+    // Over the inline limit, so the body is streamed and the error reaches the body.
+    return calls === 1 ? ["HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nshort"] : "close";
   });
   // The fake guest closes its side on the request after; make it close right away instead.
   const runner = createProxyRunner({
     connect: async () => {
-      const c = await guest.connect();
+      const c = await guest.streams();
       const reader = c.readable.getReader();
       const readable = new ReadableStream<Uint8Array>({
         async pull(ctrl) {
@@ -173,7 +177,7 @@ Deno.test("proxy runner errors the body when the guest closes mid-body", async (
           ctrl.close(); // the guest goes away after its first write
         },
       });
-      return { readable, writable: c.writable, close: c.close };
+      return connectionFromStreams(readable, c.writable);
     },
   });
   const res = await runner.handle(new Request("http://x.localhost/"));
@@ -213,6 +217,32 @@ Deno.test("proxy runner skips 100 Continue interim responses", async () => {
   );
   const runner = createProxyRunner({ connect: guest.connect });
   assert.equal(await (await runner.handle(new Request("http://x.localhost/"))).text(), "ok");
+});
+
+Deno.test("proxy runner rejects a small response cut short before the client sees it", async () => {
+  const guest = fakeGuest(() =>
+    ["HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "close"] as never
+  );
+  const runner = createProxyRunner({ connect: guest.connect });
+  await assert.rejects(
+    runner.handle(new Request("http://x.localhost/")),
+    /95 body bytes still to send/,
+  );
+});
+
+Deno.test("proxy runner answers plain data from handleRaw for small bodies", async () => {
+  const guest = fakeGuest(() => ["HTTP/1.1 201 Created\r\nContent-Length: 2\r\nX-A: b\r\n\r\nok"]);
+  const runner = createProxyRunner({ connect: guest.connect });
+  const raw = await runner.handleRaw!({
+    method: "POST",
+    url: "http://x.localhost/p?q",
+    headers: [["host", "x.localhost"]],
+    body: new TextEncoder().encode("hi"),
+  });
+  assert.ok(!(raw instanceof Response));
+  assert.equal(raw.status, 201);
+  assert.deepEqual(raw.headers, [["x-a", "b"]]);
+  assert.equal(dec.decode(raw.body!), "ok");
 });
 
 Deno.test("proxy runner rejects a malformed chunk size", async () => {

@@ -5,6 +5,7 @@ import {
   createRackRunner,
   decodeRubyJournal,
   encodeRackRequest,
+  FrameError,
   GuestAbortedError,
   inspectModule,
   JS_INTEROP_MESSAGE,
@@ -350,4 +351,72 @@ Deno.test("a guest unwound from outside Ruby is dead: GuestAbortedError, a Runti
     return true;
   });
   await assert.rejects(() => runner.handle(new Request("http://h/")), GuestAbortedError);
+});
+
+Deno.test("readRackApp() leaves out VCS directories and a bundle's manifest and journal", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/app.rb`, "run ->(e) { [200, {}, []] }");
+    await Deno.writeTextFile(`${dir}/manifest.json`, "{}");
+    await Deno.writeTextFile(`${dir}/app.journal`, "x");
+    await Deno.mkdir(`${dir}/.git`);
+    await Deno.writeTextFile(`${dir}/.git/HEAD`, "ref");
+    await Deno.mkdir(`${dir}/lib`);
+    await Deno.writeTextFile(`${dir}/lib/manifest.json`, "{}");
+    const app = await readRackApp(dir);
+    assert.deepEqual([...app.files.keys()].sort(), ["app.rb", "lib/manifest.json"]);
+    await Deno.remove(`${dir}/app.journal`);
+    assert.deepEqual(await appHash(app), await appHash(await readRackApp(dir)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bytes written straight to fd 1 fail that request with a 502, not the instance", async () => {
+  const app = inlineApp(`
+    run ->(env) {
+      puts "to the log"
+      STDOUT.puts "to the log too"
+      IO.for_fd(1, autoclose: false).tap { |io| io.sync = true }.write("junk") if env["PATH_INFO"] == "/junk"
+      [200, {}, ["fine"]]
+    }
+  `);
+  const lines: string[] = [];
+  const runner = createRackRunner(
+    await bootRackInstance(program, app, { log: (l) => lines.push(l) }),
+  );
+  assert.equal(await (await runner.handle(new Request("http://h/"))).text(), "fine");
+  assert.deepEqual(lines, ["to the log", "to the log too"]);
+  await assert.rejects(() => runner.handle(new Request("http://h/junk")), (e: unknown) => {
+    assert.ok(e instanceof FrameError);
+    assert.equal(e.status, 502);
+    assert.match(e.message, /writing to fd 1 \(STDOUT\) directly/);
+    return true;
+  });
+  assert.equal(await (await runner.handle(new Request("http://h/"))).text(), "fine");
+});
+
+Deno.test("handleRaw() answers plain data, the same as handle()", async () => {
+  const runner = createRackRunner(await bootRackInstance(program, ECHO, quiet));
+  const raw = await runner.handleRaw({
+    method: "POST",
+    url: "http://example.test/raw?q=1",
+    headers: [["content-type", "text/plain"], ["x-a", "b"]],
+    body: new TextEncoder().encode("payload"),
+  });
+  assert.equal(raw.status, 201);
+  assert.ok(raw.headers.some(([n, v]) => n === "content-type" && v === "application/json"));
+  const env = JSON.parse(new TextDecoder().decode(raw.body!));
+  assert.equal(env.PATH_INFO, "/raw");
+  assert.equal(env.QUERY_STRING, "q=1");
+  assert.equal(env.HTTP_X_A, "b");
+  assert.equal(env.CONTENT_LENGTH, "7");
+  assert.equal(env.body, "payload");
+  const head = await runner.handleRaw({
+    method: "HEAD",
+    url: "http://h/",
+    headers: [],
+    body: null,
+  });
+  assert.equal(head.body, null);
 });

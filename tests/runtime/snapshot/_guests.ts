@@ -43,3 +43,6 @@ export async function buildGuest(name: string, extraFlags: string[] = []): Promi
     return await Deno.readFile(out);
   }
 }
+
+/** The prepare cache the tests share (the same as `deno task deploy`'s). */
+export const CACHE_DIR = `${ROOT}.thaw-cache`;

@@ -11,7 +11,7 @@ import {
   restoreVariant,
   suspending,
 } from "../../../runtime/snapshot/mod.ts";
-import { buildGuest } from "./_guests.ts";
+import { buildGuest, CACHE_DIR } from "./_guests.ts";
 import { Exit, MiniWasi } from "./_mini_wasi.ts";
 
 interface Live {
@@ -40,7 +40,7 @@ function instantiate(module: WebAssembly.Module, info: PrepareInfo, memory?: Web
 }
 
 async function bootAndCapture() {
-  const prepared = await prepareModule(await buildGuest("snap_stdin"));
+  const prepared = await prepareModule(await buildGuest("snap_stdin"), { cacheDir: CACHE_DIR });
   const module = new WebAssembly.Module(prepared.bytes as Uint8Array<ArrayBuffer>);
   const live = instantiate(module, prepared.info);
   live.wasi.lines.push("warm-1", "warm-2");
@@ -102,7 +102,7 @@ Deno.test("asyncify restore works with memory supplied as an import", async () =
 });
 
 Deno.test("asyncify unwinds from a promise that resolves to UNWIND", async () => {
-  const prepared = await prepareModule(await buildGuest("snap_stdin"));
+  const prepared = await prepareModule(await buildGuest("snap_stdin"), { cacheDir: CACHE_DIR });
   const module = new WebAssembly.Module(prepared.bytes as Uint8Array<ArrayBuffer>);
   const live = instantiate(module, prepared.info);
   let unwindNow = false;

@@ -10,12 +10,12 @@ import {
   prepareModule,
 } from "../../../runtime/snapshot/mod.ts";
 import type { JournalRecord } from "../../../journal/mod.ts";
-import { buildGuest } from "./_guests.ts";
+import { buildGuest, CACHE_DIR } from "./_guests.ts";
 
 const config = { argv0: "x.wasm", args: [], env: {}, mounts: [] };
 
 async function guests() {
-  const prepared = await prepareModule(await buildGuest("snap_stdin"));
+  const prepared = await prepareModule(await buildGuest("snap_stdin"), { cacheDir: CACHE_DIR });
   const module = await WebAssembly.compile(prepared.bytes as Uint8Array<ArrayBuffer>);
   return () => Guest.create(module, prepared.info, config);
 }

@@ -128,3 +128,13 @@ Deno.test("restoreVariant() drops active data and can import the memory", async 
   ]);
   assert.throws(() => restoreVariant(new Uint8Array([1, 2, 3])), WasmFormatError);
 });
+
+Deno.test("prepareModule() derives the restore variant when asked", async () => {
+  const p = await prepareModule(await buildGuest("snap_stdin"), {
+    restore: { importMemory: true },
+  });
+  assert.ok(p.restoreBytes !== undefined);
+  const imports = WebAssembly.Module.imports(compile(p.restoreBytes));
+  assert.ok(imports.some((i) => i.kind === "memory" && i.module === "thaw"));
+  assert.equal((await prepareModule(await buildGuest("snap_stdin"))).restoreBytes, undefined);
+});

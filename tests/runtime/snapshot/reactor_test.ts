@@ -8,12 +8,14 @@ import {
   restoreSourceOf,
 } from "../../../runtime/snapshot/mod.ts";
 import type { JournalRecord } from "../../../journal/mod.ts";
-import { buildGuest } from "./_guests.ts";
+import { buildGuest, CACHE_DIR } from "./_guests.ts";
 
 const config = { argv0: "reactor.wasm", args: [], env: {}, mounts: [] };
 
 Deno.test("a reactor is snapshotted after init with an empty stack and restored without re-init", async () => {
-  const prepared = await prepareModule(await buildGuest("snap_reactor", ["-mexec-model=reactor"]));
+  const prepared = await prepareModule(await buildGuest("snap_reactor", ["-mexec-model=reactor"]), {
+    cacheDir: CACHE_DIR,
+  });
   assert.equal(prepared.info.kind, "reactor");
   const module = await WebAssembly.compile(prepared.bytes as Uint8Array<ArrayBuffer>);
   const guest = Guest.create(module, prepared.info, config);

@@ -40,6 +40,11 @@ Deno.test("fd_write() with an out-of-bounds iovec is FAULT and writes nothing", 
   assert.equal(h.sys.fd_write(1, iov, n, h.alloc(4)), W.ERRNO_FAULT);
   assert.equal(h.sys.fd_write(1, 0xfffffff0 | 0, 1, h.alloc(4)), W.ERRNO_FAULT);
   assert.equal(h.sys.fd_write(1, iov, 0x7fffffff, h.alloc(4)), W.ERRNO_FAULT);
+  // iovs_len * 8 wraps past 2^32: still FAULT, never a host RangeError.
+  assert.equal(h.sys.fd_write(1, iov, 0x20000000, h.alloc(4)), W.ERRNO_FAULT);
+  assert.equal(h.sys.fd_read(0, iov, 0x20000001, h.alloc(4)), W.ERRNO_FAULT);
+  assert.equal(h.sys.fd_pread(0, iov, 0x20000000, 0n, h.alloc(4)), W.ERRNO_FAULT);
+  assert.equal(h.sys.poll_oneoff(16, 16, 0x10000000, h.alloc(4)), W.ERRNO_FAULT);
   const [iov2] = h.iovs(h.bytes("x"));
   assert.equal(h.sys.fd_write(1, iov2, 1, -4), W.ERRNO_FAULT);
   assert.equal(out.text(), "");

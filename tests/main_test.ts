@@ -1,0 +1,128 @@
+/** `deno run -A main.ts`: the serve command as a user runs it, in a child process. */
+import assert from "node:assert/strict";
+import { rawFetch } from "./runtime/host/_helpers.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const TEST_APPS = new URL("./runtime/host/apps", import.meta.url).pathname;
+
+interface Served {
+  child: Deno.ChildProcess;
+  port: number;
+  /** Everything the server printed so far (stdout and stderr). */
+  output: () => string;
+  stop: (signal?: Deno.Signal) => Promise<Deno.CommandStatus>;
+}
+
+async function serve(args: string[]): Promise<Served> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--port", "0", ...args],
+    stdout: "piped",
+    stderr: "piped",
+    cwd: new URL("..", import.meta.url).pathname,
+  }).spawn();
+  let output = "";
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) output += decoder.decode(chunk);
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const deadline = Date.now() + 60_000;
+  let port = 0;
+  while (!port) {
+    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
+    if (m) port = Number(m[1]);
+    else if (Date.now() > deadline) throw new Error(`main.ts did not start:\n${output}`);
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    port,
+    output: () => output,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      child.kill(signal);
+      const status = await child.status;
+      await pumps;
+      return status;
+    },
+  };
+}
+
+Deno.test("main.ts serves the bundled examples by default", async () => {
+  const server = await serve([]);
+  try {
+    const cgi = await rawFetch(server.port, "wcgi-hello.localhost", "/?x=1");
+    assert.equal(cgi.status, 200);
+    assert.match(await cgi.text(), /hello from wcgi-hello/);
+    const wasix = await rawFetch(server.port, "wasix-http-server.localhost", "/health");
+    assert.equal(wasix.status, 200);
+    assert.match(wasix.headers.get("server-timing")!, /load;dur=.*instantiate;dur=.*execute;dur=/);
+    await wasix.text();
+    const p1 = await rawFetch(server.port, "preview1-server.localhost", "/");
+    assert.match(await p1.text(), /hello from preview1-server/);
+    const health = await (await rawFetch(server.port, "localhost", "/_thaw/health")).json();
+    assert.equal(health.status, "ok");
+    assert.ok(health.apps.length >= 3);
+  } finally {
+    const status = await server.stop();
+    assert.equal(status.code, 0);
+  }
+});
+
+Deno.test("main.ts reports broken apps and keeps serving the others", async () => {
+  const server = await serve(["--apps", TEST_APPS]);
+  try {
+    assert.match(await (await rawFetch(server.port, "edge.localhost", "/")).text(), /^hello 1/);
+    const out = server.output();
+    assert.match(out, /app bad-yaml not served:\n.*bad-yaml\/app\.yaml:2:7: name must be/);
+    assert.match(out, /no-module\/app\.yaml:3:10: package "missing\.wasm" does not exist/);
+    assert.match(out, /unknown-import\/app\.yaml:3:10: .*imports nowhere\.thing/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("main.ts --default-app answers unknown hosts", async () => {
+  const server = await serve(["--apps", TEST_APPS, "--default-app", "cgi-edge"]);
+  try {
+    const res = await rawFetch(server.port, "127.0.0.1", "/");
+    assert.match(await res.text(), /hello from cgi_edge/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("main.ts shuts down gracefully on SIGTERM and SIGINT: in-flight requests finish", async () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    const server = await serve(["--apps", TEST_APPS]);
+    await (await rawFetch(server.port, "edge.localhost", "/")).text();
+    const slow = rawFetch(server.port, "edge.localhost", "/sleep?ms=700");
+    await new Promise((r) => setTimeout(r, 250));
+    const stopping = server.stop(signal);
+    const res = await slow;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "slept\n");
+    const status = await stopping;
+    assert.equal(status.code, 0, server.output());
+    assert.match(server.output(), new RegExp(`${signal}: finishing in-flight requests`));
+  }
+});
+
+Deno.test("main.ts rejects bad options with a clear message", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--port", "abc"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  assert.match(new TextDecoder().decode(out.stderr), /--port must be a non-negative number/);
+  const missing = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--apps", "/nonexistent/apps"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(missing.code, 2);
+  assert.match(
+    new TextDecoder().decode(missing.stderr),
+    /--apps \/nonexistent\/apps does not exist/,
+  );
+});
