@@ -11,7 +11,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { createHost, loadApps } from "./runtime/host/mod.ts";
+import { createHost, loadAdmin, loadApps, loadHostApp } from "./runtime/host/mod.ts";
 
 const USAGE = `Usage: deno task serve [options]
 
@@ -29,6 +29,9 @@ Options:
   --timeout SECS        Execution limit per request; past it the client gets 504 (default: 30)
   --prespawn N          Blank Workers kept ready for cold starts (default: 2)
   --max-body BYTES      Largest request body (default: 67108864)
+  --admin-token TOKEN   Enable the admin API (/_thaw/admin/, bundle uploads from
+                        \`deno task deploy --to URL\`) with this bearer token
+                        (default: $THAW_ADMIN_TOKEN; without either, no admin API)
   -h, --help            Show this help`;
 
 function fail(message: string): never {
@@ -59,6 +62,7 @@ async function main() {
         timeout: { type: "string" },
         prespawn: { type: "string" },
         "max-body": { type: "string" },
+        "admin-token": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -86,7 +90,10 @@ async function main() {
       `--default-app ${defaultApp} is not one of the apps: ${apps.map((a) => a.name).join(", ")}`,
     );
   }
+  const token = values["admin-token"] ?? Deno.env.get("THAW_ADMIN_TOKEN");
+  let admin: ((request: Request) => Promise<Response>) | undefined;
   const host = createHost({
+    admin: (request) => admin!(request),
     apps,
     broken,
     defaultApp,
@@ -97,6 +104,26 @@ async function main() {
     prespawn: number("prespawn", values.prespawn, 2),
     maxBodyBytes: number("max-body", values["max-body"], 64 * 1024 * 1024),
   });
+  if (token) {
+    const { createAdminHandler } = await loadAdmin();
+    admin = createAdminHandler({
+      token,
+      appsDir,
+      // A new bundle replaces the running version; a bundle that cannot load is refused and the
+      // admin API puts the previous version back.
+      activate: async (_name, dir) => {
+        await host.install(await loadHostApp(dir));
+        console.log(`thaw serve: installed ${dir}`);
+      },
+    });
+  } else {
+    admin = () =>
+      Promise.resolve(
+        new Response("The admin API is off; start the server with --admin-token TOKEN\n", {
+          status: 404,
+        }),
+      );
+  }
   const server = Deno.serve({
     port: number("port", values.port, 8000),
     hostname: values.hostname ?? "127.0.0.1",
@@ -107,7 +134,7 @@ async function main() {
         console.log(`  ${app.name} (${app.spec.runner}): ${hosts}`);
       }
       if (apps.length === 0) console.log(`  no apps found in ${appsDir}`);
-      console.log(`  admin: /_thaw/health, /_thaw/metrics`);
+      console.log(`  endpoints: /_thaw/health, /_thaw/metrics${token ? ", /_thaw/admin/" : ""}`);
     },
   }, host.fetch);
 

@@ -39,7 +39,7 @@ import {
   RubyInstance,
   type RubyProgram,
   snapshotRackApp,
-} from "../runtime/runners/rack.ts";
+} from "../runtime/runners/mod.ts";
 
 const BLOG = new URL("../examples/ruby-blog", import.meta.url);
 const WARMUP = [

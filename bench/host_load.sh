@@ -59,7 +59,7 @@ read -r _ h_rps h_p99 h_err <<<"$hello"
 read -r _ t_rps t_p99 t_err <<<"$thaw"
 ratio="$(awk -v a="$t_rps" -v b="$h_rps" 'BEGIN {printf "%.1f", 100 * a / b}')"
 echo
-echo "wrk -t$threads -c$conns -d$duration --latency, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "wrk -t$threads -c$conns -d$duration --latency, $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
 printf '%-12s %12s %10s %8s\n' target "req/s" p99 errors
 printf '%-12s %12s %10s %8s\n' deno-hello "$h_rps" "$h_p99" "$h_err"
 printf '%-12s %12s %10s %8s\n' thaw-proxy "$t_rps" "$t_p99" "$t_err"

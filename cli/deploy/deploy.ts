@@ -19,6 +19,7 @@ import {
   sha256Hex,
   THAW_VERSION,
 } from "../../runtime/snapshot/mod.ts";
+import { RackDeployError, snapshotRackBundle } from "./rack.ts";
 
 /** Progress of a deploy, for the display. */
 export type DeployEvent =
@@ -37,6 +38,7 @@ export type DeployEvent =
     cached: boolean;
     ms: number;
   }
+  | { type: "step"; message: string }
   | { type: "booted"; ms: number }
   | {
     type: "request";
@@ -104,7 +106,8 @@ async function listFiles(dir: string, skip: (rel: string) => boolean): Promise<s
 interface Snapshot {
   /** The module to ship (prepared), its path in the bundle and its facts. */
   moduleFile: string;
-  moduleBytes: Uint8Array;
+  /** Null when the bundle does not ship the module (ruby.wasm comes with Thaw). */
+  moduleBytes: Uint8Array | null;
   module: BundleManifest["module"];
   moduleIdentity: string;
   configHash: string;
@@ -169,6 +172,10 @@ async function snapshotWasi(
   }
   const timings: Record<string, number> = {};
   const input = await Deno.readFile(app.wasmPath);
+  emit({
+    type: "step",
+    message: "preparing the module (binaryen asyncify; cached by content hash)",
+  });
   let prepared;
   try {
     prepared = await prepareModule(input, { cacheDir: options.cacheDir ?? ".thaw-cache" });
@@ -186,6 +193,7 @@ async function snapshotWasi(
     ms: prepared.ms,
   });
   const cfgHash = await configHash(configIdentityOf(app));
+  emit({ type: "step", message: "booting with the snapshot hook" });
   let captured;
   try {
     captured = await captureApp(
@@ -242,6 +250,49 @@ async function snapshotWasi(
   };
 }
 
+async function snapshotRack(
+  app: ResolvedApp,
+  emit: (e: DeployEvent) => void,
+  warnings: string[],
+): Promise<Snapshot> {
+  let r;
+  try {
+    r = await snapshotRackBundle(app, emit);
+  } catch (e) {
+    if (e instanceof RackDeployError) throw new DeployError(e.message);
+    throw e;
+  }
+  warnings.push(
+    `The bundle does not carry ruby.wasm; its wasmer.toml names ${r.moduleFile}, so keep the ` +
+      "bundle where that path reaches Thaw's node_modules (e.g. out/<name> in the Thaw checkout)",
+  );
+  return {
+    moduleFile: r.moduleFile,
+    moduleBytes: r.moduleBytes,
+    module: {
+      file: r.moduleFile,
+      shipped: false,
+      sha256: r.preparedSha256,
+      size: r.preparedSize,
+      inputSha256: r.inputSha256,
+      inputSize: r.inputSize,
+      asyncify: "already",
+    },
+    moduleIdentity: r.moduleIdentity,
+    configHash: r.configHash,
+    journalBytes: r.journalBytes,
+    records: r.records,
+    rawRecords: r.records,
+    rawSize: r.journalBytes.length,
+    trigger: "bootstrap (Ruby runner, after the warm-up requests)",
+    timings: r.timings,
+    // The Ruby runner seeds its own PRNGs after restore; it does not count boot facts.
+    bootFacts: { randomBytes: 0, clockReads: 0 },
+    warmup: r.warmup,
+    rewrites: new Map(),
+  };
+}
+
 async function writeBundle(
   app: ResolvedApp,
   options: DeployOptions,
@@ -267,10 +318,12 @@ async function writeBundle(
     await Deno.writeFile(`${staging}/${p}`, bytes);
     files.push({ path: p, sha256: await sha256Hex(bytes), size: bytes.length });
   }
-  const rel = snap.moduleFile;
-  const relDir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
-  if (relDir) await Deno.mkdir(`${staging}/${relDir}`, { recursive: true });
-  await Deno.writeFile(`${staging}/${rel}`, snap.moduleBytes);
+  if (snap.moduleBytes !== null) {
+    const rel = snap.moduleFile;
+    const relDir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+    if (relDir) await Deno.mkdir(`${staging}/${relDir}`, { recursive: true });
+    await Deno.writeFile(`${staging}/${rel}`, snap.moduleBytes);
+  }
   await Deno.writeFile(`${staging}/snapshot.journal`, snap.journalBytes);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,

@@ -61,6 +61,9 @@ function printer(quiet: boolean): (e: DeployEvent) => void {
         );
         break;
       }
+      case "step":
+        console.log(`… ${e.message}`);
+        break;
       case "booted":
         console.log(`✓ boot: ${e.ms.toFixed(1)} ms`);
         break;

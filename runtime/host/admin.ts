@@ -98,7 +98,10 @@ export function createAdminHandler(options: AdminOptions): (req: Request) => Pro
       if (manifest.name !== name) {
         throw new BundleError(`The bundle is for app "${manifest.name}", uploaded as "${name}"`);
       }
-      const identity = await moduleIdentity(files.get(manifest.module.file)!);
+      // A module the bundle does not ship (ruby.wasm) is identified by the Ruby runner at boot.
+      const identity = manifest.module.shipped === false
+        ? manifest.moduleIdentity
+        : await moduleIdentity(files.get(manifest.module.file)!);
       if (identity === null || identity !== manifest.moduleIdentity) {
         throw new BundleError(`${manifest.module.file} is not the prepared module of this bundle`);
       }

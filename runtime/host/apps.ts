@@ -94,6 +94,19 @@ async function findJournal(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** What the host needs from runtime/snapshot, loaded only when a bundle is served. */
+interface SnapshotSupport {
+  /** The Worker boot function that restores from a journal (or cold-boots). */
+  SNAPSHOT_BOOT_URL: string;
+  /** Directories that Worker must be allowed to read to load it. */
+  SNAPSHOT_WORKER_READ: readonly string[];
+}
+
+function loadSnapshotSupport(): Promise<SnapshotSupport> {
+  // Computed, so hosts without bundles never load (or type-check against) the snapshot code.
+  return import(new URL(["..", "snapshot", "mod.ts"].join("/"), import.meta.url).href);
+}
+
 /** Thaw's own source tree: Workers that load a runner's boot module at run time read it. */
 const SOURCE_ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -101,7 +114,7 @@ const SOURCE_ROOT = new URL("../../", import.meta.url).pathname;
 export function instanceSpecOf(
   app: ResolvedApp,
   journalPath?: string,
-  options: { readSource?: boolean } = {},
+  options: { readSource?: boolean; read?: readonly string[] } = {},
 ): { spec: InstanceSpec; permissions: InstancePermissions } {
   const mounts = app.mounts.map((m) => ({ guest: m.guest, host: m.host }));
   const spec: InstanceSpec = {
@@ -117,6 +130,7 @@ export function instanceSpecOf(
   // A Worker reads only what the app mounts, and the journal it restores from.
   const read = [...mounts.map((m) => m.host), ...(journalPath ? [journalPath] : [])];
   if (options.readSource) read.push(SOURCE_ROOT);
+  read.push(...(options.read ?? []));
   const permissions: InstancePermissions = read.length === 0 ? "none" : {
     read,
     write: false,
@@ -184,8 +198,17 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
         problems.join("; "),
     );
   }
-  const { spec, permissions } = instanceSpecOf(resolved, await findJournal(dir), {
-    readSource: bootUrl !== undefined,
+  const journal = await findJournal(dir);
+  let extraRead: readonly string[] = [];
+  if (journal && bootUrl === undefined) {
+    // A bundle of a proxy or WCGI app: instances restore from its journal.
+    const snapshot = await loadSnapshotSupport();
+    bootUrl = snapshot.SNAPSHOT_BOOT_URL;
+    extraRead = snapshot.SNAPSHOT_WORKER_READ;
+  }
+  const { spec, permissions } = instanceSpecOf(resolved, journal, {
+    readSource: resolved.runner === "rack",
+    read: extraRead,
   });
   return {
     name: resolved.name,

@@ -30,3 +30,27 @@ export {
 export { type Route, Router } from "./router.ts";
 export { LATENCY_BUCKETS, Metrics } from "./metrics.ts";
 export { limitMemory, MemoryLimitError, WASM_PAGE } from "./limits.ts";
+
+/** The admin API's factory (admin.ts), loaded on demand: it pulls in the bundle checks. */
+export interface AdminSupport {
+  /** See admin.ts. */
+  createAdminHandler(options: {
+    token: string;
+    appsDir: string;
+    activate?: (name: string, dir: string, manifest: unknown) => Promise<void>;
+    maxBytes?: number;
+  }): (request: Request) => Promise<Response>;
+}
+
+/**
+ * Loads the admin API (`PUT /_thaw/admin/apps/<name>` bundle uploads). The specifier is computed
+ * so that hosts without an admin token never load the snapshot code it uses.
+ *
+ * @example
+ * ```ts ignore
+ * const { createAdminHandler } = await loadAdmin();
+ * ```
+ */
+export function loadAdmin(): Promise<AdminSupport> {
+  return import(new URL(["admin", "ts"].join("."), import.meta.url).href);
+}

@@ -37,7 +37,8 @@ export class Router {
   }
 
   /**
-   * Adds an app's names. A name already taken keeps its first owner.
+   * Adds an app's names. A name already taken by another app keeps its first owner; adding an
+   * app again (a new version) keeps its names.
    *
    * @returns the host names that were already taken, so the caller can warn.
    */
@@ -49,12 +50,17 @@ export class Router {
     for (const host of hosts) {
       if (host.startsWith("*.")) {
         const suffix = host.slice(1);
-        if (this.#wildcards.some(([s]) => s === suffix)) clashes.push(host);
+        const owner = this.#wildcards.find(([s]) => s === suffix)?.[1];
+        if (owner === route.name) continue;
+        if (owner !== undefined) clashes.push(host);
         else this.#wildcards.push([suffix, route.name]);
         // Longest suffix first, so the most specific wildcard wins.
         this.#wildcards.sort((a, b) => b[0].length - a[0].length);
-      } else if (this.#exact.has(host)) clashes.push(host);
-      else this.#exact.set(host, route.name);
+      } else {
+        const owner = this.#exact.get(host);
+        if (owner === undefined) this.#exact.set(host, route.name);
+        else if (owner !== route.name) clashes.push(host);
+      }
     }
     return clashes;
   }

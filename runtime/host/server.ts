@@ -74,6 +74,8 @@ export interface HostOptions {
   maxBodyBytes?: number;
   /** Called for each server-side failure worth logging. */
   log?: (line: string) => void;
+  /** Handles `/_thaw/admin/*` (see admin.ts); without it those paths answer 404. */
+  admin?: (request: Request) => Promise<Response>;
 }
 
 /** The running host. */
@@ -82,6 +84,11 @@ export interface Host {
   fetch(request: Request, info?: { remoteAddr?: { hostname?: string } }): Promise<Response>;
   /** The metrics registry behind /_thaw/metrics. */
   readonly metrics: Metrics;
+  /**
+   * Serves `app`, replacing an app of the same name: new requests go to the new version while
+   * in-flight ones finish on the old instances, which then stop.
+   */
+  install(app: HostApp): Promise<void>;
   /** Lets in-flight requests finish, then stops every instance and blank Worker. */
   close(): Promise<void>;
 }
@@ -106,8 +113,15 @@ function fmt(ms: number): string {
   return ms.toFixed(2);
 }
 
-function serverTiming(res: Pick<PoolResponse, "phases" | "execute">, load: number): string {
-  const boot = "restore" in res.phases ? "restore" : "instantiate";
+function serverTiming(
+  res: Pick<PoolResponse, "phases" | "execute">,
+  load: number,
+  restores: boolean,
+): string {
+  // Warm requests report the app's boot kind with 0: they waited for no boot.
+  const boot = "restore" in res.phases || (restores && !("instantiate" in res.phases))
+    ? "restore"
+    : "instantiate";
   const parts = [
     `load;dur=${fmt(load)}`,
     `${boot};dur=${fmt(res.phases[boot] ?? 0)}`,
@@ -161,13 +175,16 @@ export function createHost(options: HostOptions): Host {
   metrics.declare(LATENCY, "histogram", "Time to response head, by app, in seconds");
   metrics.declare(COLD_LATENCY, "histogram", "Instance boot time, by app, in seconds");
 
-  for (const app of options.apps) {
-    const clashes = router.add(app);
-    for (const host of clashes) log(`thaw: ${app.name}: host ${host} is taken by another app`);
+  function poolFor(app: HostApp): PoolEntry {
+    if ((app.permissions ?? "none") !== "none" || app.bootUrl) {
+      spawner.reserve(app.permissions ?? "none", app.bootUrl, 1);
+    }
     const labels = { app: app.name };
     metrics.gauge(INSTANCES, "", labels, 0);
     metrics.counter(COLD_STARTS, "", labels, 0);
-    const pool = new AppPool({
+    // The pool's own events check whether it is still the app's current pool.
+    const self: { pool?: AppPool } = {};
+    const pool = self.pool = new AppPool({
       spec: app.spec,
       module: app.module,
       spawner,
@@ -179,7 +196,12 @@ export function createHost(options: HostOptions): Host {
       permissions: app.permissions ?? "none",
       bootUrl: app.bootUrl,
       events: {
-        instances: (n) => metrics.gauge(INSTANCES, "", labels, n),
+        // A replaced version's pool stops reporting its instance count once it is retired.
+        instances: (n) => {
+          if (self.pool === undefined || pools.get(app.name)?.pool === self.pool) {
+            metrics.gauge(INSTANCES, "", labels, n);
+          }
+        },
         coldStart: (ms, _phases, ok) => {
           if (!ok) return;
           metrics.counter(COLD_STARTS, "", labels);
@@ -193,13 +215,19 @@ export function createHost(options: HostOptions): Host {
         },
       },
     });
-    pools.set(app.name, {
+    return {
       app,
       pool,
       firstLoad: true,
       requests: new Map(),
       latency: metrics.histogramHandle(LATENCY, "", labels),
-    });
+    };
+  }
+
+  for (const app of options.apps) {
+    const clashes = router.add(app);
+    for (const host of clashes) log(`thaw: ${app.name}: host ${host} is taken by another app`);
+    pools.set(app.name, poolFor(app));
   }
   for (const app of options.broken ?? []) {
     if (pools.has(app.name)) continue;
@@ -237,6 +265,7 @@ export function createHost(options: HostOptions): Host {
     const path = pathOf(request.url);
     if (path.startsWith("/_thaw/")) {
       const pathname = new URL(request.url).pathname;
+      if (pathname.startsWith("/_thaw/admin/") && options.admin) return options.admin(request);
       if (pathname === "/_thaw/health") return health();
       if (pathname === "/_thaw/metrics") {
         return new Response(metrics.render(), {
@@ -299,7 +328,7 @@ export function createHost(options: HostOptions): Host {
     count(entry, res.status);
     entry.latency((performance.now() - start) / 1000);
     const out = res.headers;
-    out.push(["server-timing", serverTiming(res, load)]);
+    out.push(["server-timing", serverTiming(res, load, entry.app.spec.journalPath !== undefined)]);
     const nullBody = request.method === "HEAD" || res.status === 204 || res.status === 304;
     return new Response(nullBody ? null : res.body as BodyInit | null, {
       status: res.status,
@@ -322,5 +351,14 @@ export function createHost(options: HostOptions): Host {
     spawner.close();
   }
 
-  return { fetch, metrics, close };
+  async function install(app: HostApp): Promise<void> {
+    const clashes = router.add(app);
+    for (const host of clashes) log(`thaw: ${app.name}: host ${host} is taken by another app`);
+    broken.delete(app.name);
+    const previous = pools.get(app.name);
+    pools.set(app.name, poolFor(app));
+    if (previous) await previous.pool.close();
+  }
+
+  return { fetch, metrics, close, install };
 }

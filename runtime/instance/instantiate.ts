@@ -363,11 +363,22 @@ async function instantiateAs(
  * unchanged (it is a host bug and must surface as one).
  */
 export function asTrap(e: unknown): unknown {
-  if (!(e instanceof WebAssembly.RuntimeError)) return e;
-  const frames = (e.stack ?? "").split("\n")
+  const stack = e instanceof Error ? e.stack ?? "" : "";
+  const frames = stack.split("\n")
     .filter((l) => l.includes("wasm://") || l.includes("wasm-function"))
     .map((l) => l.trim().replace(/^at /, ""));
-  return new GuestTrapError(e.message, frames, e);
+  if (e instanceof WebAssembly.RuntimeError) return new GuestTrapError(e.message, frames, e);
+  // V8 reports a guest's stack overflow as a RangeError; with guest frames on top it is a trap.
+  if (e instanceof RangeError && /call stack/i.test(e.message) && isGuestFrame(stack)) {
+    return new GuestTrapError("call stack exhausted", frames, e);
+  }
+  return e;
+}
+
+/** Whether the innermost frame of `stack` is WebAssembly (the guest), not host code. */
+function isGuestFrame(stack: string): boolean {
+  const first = stack.split("\n").find((l) => l.trim().startsWith("at "));
+  return first !== undefined && (first.includes("wasm://") || first.includes("wasm-function"));
 }
 
 /**

@@ -41,24 +41,47 @@ interface Blank {
   ready: Promise<void>;
 }
 
+interface Reserve {
+  permissions: InstancePermissions;
+  bootUrl?: string;
+  target: number;
+  blanks: Blank[];
+}
+
+function keyOf(permissions: InstancePermissions, bootUrl?: string): string {
+  return `${JSON.stringify(permissions)}|${bootUrl ?? ""}`;
+}
+
 /**
  * Spawns instance Workers and keeps a few blank ones ready, so that a cold start skips the
- * Worker spawn.
+ * Worker spawn. Blank Workers are kept per permission set and boot module: an app whose Workers
+ * need read access or a custom boot function reserves its own ({@linkcode WorkerSpawner.reserve}),
+ * and those blanks have already imported the boot module.
  */
 export class WorkerSpawner {
-  #prespawn: number;
   #url: URL;
-  #blanks: Blank[] = [];
+  #reserves = new Map<string, Reserve>();
   #closed = false;
 
-  /** Starts pre-spawning blank Workers. */
+  /** Starts pre-spawning blank Workers with no permissions. */
   constructor(options: WorkerSpawnerOptions = {}) {
-    this.#prespawn = options.prespawn ?? 2;
     this.#url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
-    this.#refill();
+    this.reserve("none", undefined, options.prespawn ?? 2);
   }
 
-  #spawn(permissions: InstancePermissions): Blank {
+  /**
+   * Keeps `count` blank Workers with these permissions (and `bootUrl` already imported) ready.
+   * Raising a count never lowers it.
+   */
+  reserve(permissions: InstancePermissions, bootUrl?: string, count = 1): void {
+    const key = keyOf(permissions, bootUrl);
+    const reserve = this.#reserves.get(key);
+    if (reserve) reserve.target = Math.max(reserve.target, count);
+    else this.#reserves.set(key, { permissions, bootUrl, target: count, blanks: [] });
+    this.#refill(key);
+  }
+
+  #spawn(permissions: InstancePermissions, bootUrl?: string): Blank {
     const worker = new Worker(this.#url, {
       type: "module",
       name: "thaw-instance",
@@ -67,7 +90,11 @@ export class WorkerSpawner {
     });
     const ready = new Promise<void>((resolve, reject) => {
       worker.onmessage = (e: MessageEvent<WorkerToHost>) => {
-        if (e.data.t === "blank") resolve();
+        if (e.data.t === "blank") {
+          if (!bootUrl) return resolve();
+          const preload: HostToWorker = { t: "preload", url: bootUrl };
+          worker.postMessage(preload);
+        } else if (e.data.t === "preloaded") resolve();
       };
       worker.onerror = (e) => {
         e.preventDefault();
@@ -78,23 +105,24 @@ export class WorkerSpawner {
     return { worker, ready };
   }
 
-  #refill() {
-    while (!this.#closed && this.#blanks.length < this.#prespawn) {
-      this.#blanks.push(this.#spawn("none"));
+  #refill(key: string) {
+    const reserve = this.#reserves.get(key);
+    if (!reserve) return;
+    while (!this.#closed && reserve.blanks.length < reserve.target) {
+      reserve.blanks.push(this.#spawn(reserve.permissions, reserve.bootUrl));
     }
   }
 
-  /** Hands out a Worker that has loaded and waits for `init`. */
+  /** Hands out a Worker that has loaded (and imported `bootUrl`) and waits for `init`. */
   async take(
     permissions: InstancePermissions = "none",
+    bootUrl?: string,
   ): Promise<{ worker: Worker; spawnMs: number }> {
     const start = performance.now();
-    let blank: Blank | undefined;
-    if (permissions === "none") {
-      blank = this.#blanks.shift();
-      queueMicrotask(() => this.#refill());
-    }
-    blank ??= this.#spawn(permissions);
+    const key = keyOf(permissions, bootUrl);
+    let blank = this.#reserves.get(key)?.blanks.shift();
+    if (blank) queueMicrotask(() => this.#refill(key));
+    blank ??= this.#spawn(permissions, bootUrl);
     await blank.ready;
     return { worker: blank.worker, spawnMs: performance.now() - start };
   }
@@ -102,8 +130,10 @@ export class WorkerSpawner {
   /** Terminates the blank Workers and stops pre-spawning. */
   close(): void {
     this.#closed = true;
-    for (const blank of this.#blanks) blank.worker.terminate();
-    this.#blanks = [];
+    for (const reserve of this.#reserves.values()) {
+      for (const blank of reserve.blanks) blank.worker.terminate();
+      reserve.blanks = [];
+    }
   }
 }
 
@@ -345,7 +375,10 @@ export class AppPool {
     this.#o.events.instances?.(this.#instances.length);
     const start = performance.now();
     (async () => {
-      const { worker, spawnMs } = await this.#o.spawner.take(this.#o.permissions);
+      const { worker, spawnMs } = await this.#o.spawner.take(
+        this.#o.permissions,
+        this.#o.bootUrl,
+      );
       if (inst.state === "dead") return worker.terminate();
       inst.worker = worker;
       worker.onmessage = (e: MessageEvent<WorkerToHost>) => this.#onMessage(inst, e.data);

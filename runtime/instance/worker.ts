@@ -63,6 +63,7 @@ export type BootFunction = (module: WebAssembly.Module, spec: InstanceSpec) => P
 
 /** Messages the host posts to an instance Worker. */
 export type HostToWorker =
+  | { t: "preload"; url: string }
   | {
     t: "init";
     module: WebAssembly.Module;
@@ -83,6 +84,7 @@ export type HostToWorker =
 /** Messages an instance Worker posts to the host. */
 export type WorkerToHost =
   | { t: "blank" }
+  | { t: "preloaded" }
   | { t: "ready"; phases: Record<string, number> }
   | { t: "boot-error"; message: string }
   | {
@@ -272,6 +274,40 @@ function defaultBoot(module: WebAssembly.Module, spec: InstanceSpec): Promise<Bo
   );
 }
 
+/** Requests being served; the request ring is drained without a wake-up while any are. */
+let inflight = 0;
+let settled: (() => void) | undefined;
+
+/**
+ * Takes requests from the ring. While requests are in flight the loop does not announce that it
+ * waits, so the host writes without a futex wake; it drains again whenever a request finishes
+ * (or after 1 ms, so a long request does not hold back the others). Only an idle Worker parks
+ * in `Atomics.waitAsync` and needs waking.
+ */
+async function consumeRequests(ring: Ring) {
+  const onRequest = (head: unknown, body: Uint8Array<ArrayBuffer> | null) => {
+    inflight++;
+    serve({ ...(head as Omit<Extract<HostToWorker, { t: "req" }>, "body">), body }).finally(() => {
+      inflight--;
+      settled?.();
+    });
+  };
+  while (!ring.closed) {
+    ring.drain(onRequest);
+    if (inflight === 0) {
+      await ring.readable();
+      continue;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      settled = resolve;
+      timer = setTimeout(resolve, 1);
+    });
+    clearTimeout(timer);
+    settled = undefined;
+  }
+}
+
 async function init(message: Extract<HostToWorker, { t: "init" }>) {
   try {
     const boot: BootFunction = message.bootUrl ? (await import(message.bootUrl)).boot : defaultBoot;
@@ -284,9 +320,7 @@ async function init(message: Extract<HostToWorker, { t: "init" }>) {
     post({ t: "ready", phases: result.phases });
     if (message.rings) {
       toHost = new Ring(message.rings[1]);
-      new Ring(message.rings[0]).consume((head, body) =>
-        serve({ ...(head as Omit<Extract<HostToWorker, { t: "req" }>, "body">), body })
-      );
+      consumeRequests(new Ring(message.rings[0]));
     }
   } catch (err) {
     post({ t: "boot-error", message: describe(err) });
@@ -402,6 +436,11 @@ self.onmessage = (event: MessageEvent<HostToWorker>) => {
   const message = event.data;
   if (message.t === "req") serve(message);
   else if (message.t === "init") init(message);
+  else if (message.t === "preload") {
+    // Importing the boot module ahead of time takes it off the cold-start path. A failure
+    // surfaces again, with its message, when init imports it.
+    import(message.url).catch(() => {}).finally(() => post({ t: "preloaded" }));
+  }
 };
 
 post({ t: "blank" });

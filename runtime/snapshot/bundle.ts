@@ -32,7 +32,13 @@ export interface BundleManifest {
   readonly thawVersion: string;
   /** The prepared module: path in the bundle, hash, size, and the shipped module's. */
   readonly module: {
+    /**
+     * Path of the module in the bundle; for a module the bundle does not ship (`shipped: false`,
+     * ruby.wasm from Thaw's own install) the path the app's wasmer.toml names.
+     */
     readonly file: string;
+    /** Whether the bundle carries the module. @default true */
+    readonly shipped?: boolean;
     readonly sha256: string;
     readonly size: number;
     /** SHA-256 and size of the module as the package shipped it. */
@@ -115,7 +121,11 @@ export function parseManifest(text: string): BundleManifest {
   need(typeof m === "object" && m !== null, "must be an object");
   need(m.format === BUNDLE_FORMAT, `format must be "${BUNDLE_FORMAT}"`);
   need(typeof m.name === "string" && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(m.name), "bad name");
-  need(typeof m.module?.file === "string" && safeRelativePath(m.module.file), "bad module.file");
+  need(
+    typeof m.module?.file === "string" &&
+      (m.module.shipped === false || safeRelativePath(m.module.file)),
+    "bad module.file",
+  );
   need(typeof m.module?.sha256 === "string", "module.sha256 missing");
   need(typeof m.journal?.file === "string" && safeRelativePath(m.journal.file), "bad journal.file");
   need(typeof m.journal?.sha256 === "string", "journal.sha256 missing");
@@ -152,20 +162,22 @@ export async function checkBundleFiles(
     }
     return bytes;
   };
-  const module = await expectFile(m.module.file, m.module.sha256);
+  const module = m.module.shipped === false
+    ? null
+    : await expectFile(m.module.file, m.module.sha256);
   await expectFile(m.journal.file, m.journal.sha256);
   for (const f of m.files) await expectFile(f.path, f.sha256);
   if (!files.has("app.yaml")) throw new BundleError("The bundle lacks app.yaml");
   const known = new Set([
     "manifest.json",
-    m.module.file,
+    ...(module === null ? [] : [m.module.file]),
     m.journal.file,
     ...m.files.map((f) => f.path),
   ]);
   for (const path of files.keys()) {
     if (!known.has(path)) throw new BundleError(`${path} is not listed in manifest.json`);
   }
-  if (!WebAssembly.validate(module as Uint8Array<ArrayBuffer>)) {
+  if (module !== null && !WebAssembly.validate(module as Uint8Array<ArrayBuffer>)) {
     throw new BundleError(`${m.module.file} is not a valid Wasm module`);
   }
   return m;

@@ -16,7 +16,12 @@
 
 import { CollectOutput, QueueInput } from "../wasi/mod.ts";
 import type { JournalRecord } from "../../journal/mod.ts";
-import { createProxyRunner, type GuestConnection, type Runner } from "../runners/mod.ts";
+import {
+  connectionFromStreams,
+  createProxyRunner,
+  type GuestConnection,
+  type Runner,
+} from "../runners/mod.ts";
 import type { VStream } from "../vnet/mod.ts";
 import { Guest, type GuestConfig } from "./guest.ts";
 import { captureInstanceImage } from "./instance_image.ts";
@@ -163,7 +168,7 @@ export function warmupRequest(req: WarmupRequest, host = "localhost"): Request {
 
 /** Wraps a virtual-network stream as the proxy runner's connection. */
 export function guestConnection(s: VStream): GuestConnection {
-  return { readable: s.readableStream(), writable: s.writableStream(), close: () => s.close() };
+  return connectionFromStreams(s.readableStream(), s.writableStream(), () => s.close());
 }
 
 async function sendWarmups(

@@ -250,6 +250,8 @@ export class Guest {
    */
   async run(entry = "_start"): Promise<RunOutcome> {
     const fn = this.instance.exports[entry];
+    // A reactor need not export _initialize: then it has nothing to initialize.
+    if (typeof fn !== "function" && entry === "_initialize") return { kind: "exited", code: 0 };
     if (typeof fn !== "function") {
       throw new Error(`The module has no ${entry} export`);
     }

@@ -109,6 +109,16 @@ export const BLOCKING_IMPORTS: ReadonlySet<string> = new Set([
   "sock_send",
 ]);
 
+/** Parameter counts of the blocking preview1 imports (all take and return i32 only). */
+const I32_BLOCKING: ReadonlyMap<string, number> = new Map([
+  ["fd_read", 4],
+  ["fd_write", 4],
+  ["poll_oneoff", 4],
+  ["sock_accept", 3],
+  ["sock_recv", 6],
+  ["sock_send", 5],
+]);
+
 /** {@link BLOCKING_IMPORTS} as `"wasi_snapshot_preview1.name"` strings (what prepare consumes). */
 export const BLOCKING_QUALIFIED: readonly string[] = [...BLOCKING_IMPORTS].map((n) =>
   `wasi_snapshot_preview1.${n}`
@@ -157,6 +167,7 @@ export function wasiImports(
     trace: options.trace,
     wrapBlocking: options.wrapBlocking,
     moduleName: WASI_MODULE,
+    i32Only: I32_BLOCKING,
   });
 }
 

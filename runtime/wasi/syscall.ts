@@ -10,6 +10,7 @@
 import { FsError } from "../vfs/mod.ts";
 import { ERRNO_IO, ERRNO_NAMES } from "./defs.ts";
 import { WasiError } from "./errors.ts";
+import { fastBlocking } from "./fast_block.ts";
 import type { SyscallResult } from "./process.ts";
 
 /** A syscall implementation: takes the guest's i32 (number) and i64 (bigint) arguments. */
@@ -46,31 +47,140 @@ function asyncErrno(e: unknown): number {
   return errno;
 }
 
-/** Wraps one syscall so that errors become errnos (see the module docs). */
+function settle(r: SyscallResult): SyscallResult {
+  if (typeof r === "number" || typeof r === "symbol") return r;
+  return r.then(undefined, asyncErrno);
+}
+
+function caught(err: unknown): number {
+  const errno = errnoOf(err);
+  if (errno === undefined) throw err;
+  return errno;
+}
+
+/**
+ * Wraps one syscall so that errors become errnos (see the module docs). The wrapper has the
+ * syscall's exact arity: Wasm calls into a JS function of another arity pay for an arguments
+ * adaptor on every call.
+ */
 export function wrapSyscall(fn: Syscall): Syscall {
-  // Fixed parameters: no rest-array allocation on hot paths. preview1 has at most 9 params.
-  return (
-    a?: unknown,
-    b?: unknown,
-    c?: unknown,
-    d?: unknown,
-    e?: unknown,
-    f?: unknown,
-    g?: unknown,
-    h?: unknown,
-    i?: unknown,
-    j?: unknown,
-  ) => {
-    try {
-      const r = fn(a, b, c, d, e, f, g, h, i, j);
-      if (typeof r === "number" || typeof r === "symbol") return r;
-      return r.then(undefined, asyncErrno);
-    } catch (err) {
-      const errno = errnoOf(err);
-      if (errno === undefined) throw err;
-      return errno;
-    }
-  }; // deno-fmt-ignore
+  switch (fn.length) {
+    case 0:
+      return () => {
+        try {
+          return settle(fn());
+        } catch (e) {
+          return caught(e);
+        }
+      };
+    case 1:
+      return (a: unknown) => {
+        try {
+          return settle(fn(a));
+        } catch (e) {
+          return caught(e);
+        }
+      };
+    case 2:
+      return (a: unknown, b: unknown) => {
+        try {
+          return settle(fn(a, b));
+        } catch (e) {
+          return caught(e);
+        }
+      };
+    case 3:
+      return (a: unknown, b: unknown, c: unknown) => {
+        try {
+          return settle(fn(a, b, c));
+        } catch (e) {
+          return caught(e);
+        }
+      };
+    case 4:
+      return (a: unknown, b: unknown, c: unknown, d: unknown) => {
+        try {
+          return settle(fn(a, b, c, d));
+        } catch (e) {
+          return caught(e);
+        }
+      };
+    case 5:
+      return (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => {
+        try {
+          return settle(fn(a, b, c, d, e));
+        } catch (err) {
+          return caught(err);
+        }
+      };
+    case 6:
+      return (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) => {
+        try {
+          return settle(fn(a, b, c, d, e, f));
+        } catch (err) {
+          return caught(err);
+        }
+      };
+    case 7:
+      return (
+        a: unknown,
+        b: unknown,
+        c: unknown,
+        d: unknown,
+        e: unknown,
+        f: unknown,
+        g: unknown,
+      ) => {
+        try {
+          return settle(fn(a, b, c, d, e, f, g));
+        } catch (err) {
+          return caught(err);
+        }
+      };
+    case 8:
+      return (
+        a: unknown,
+        b: unknown,
+        c: unknown,
+        d: unknown,
+        e: unknown,
+        f: unknown,
+        g: unknown,
+        h: unknown,
+      ) => {
+        try {
+          return settle(fn(a, b, c, d, e, f, g, h));
+        } catch (err) {
+          return caught(err);
+        }
+      };
+    case 9:
+      return (
+        a: unknown,
+        b: unknown,
+        c: unknown,
+        d: unknown,
+        e: unknown,
+        f: unknown,
+        g: unknown,
+        h: unknown,
+        i: unknown,
+      ) => {
+        try {
+          return settle(fn(a, b, c, d, e, f, g, h, i));
+        } catch (err) {
+          return caught(err);
+        }
+      };
+    default:
+      return (...args: unknown[]) => {
+        try {
+          return settle(fn(...args));
+        } catch (err) {
+          return caught(err);
+        }
+      };
+  }
 }
 
 function traced(name: string, fn: Syscall, trace: TraceFn): Syscall {
@@ -102,6 +212,13 @@ export interface BuildImportsOptions {
   wrapBlocking?: (name: string, fn: Syscall) => Syscall;
   /** The module name, passed to `wrapBlocking` as `"module.name"`. @default "" */
   moduleName?: string;
+  /**
+   * Blocking imports whose parameters and result are all i32, with their parameter count: with
+   * JSPI (and no `wrapBlocking`), these get a small Wasm adapter that only enters
+   * `WebAssembly.Suspending` when the call really blocks, which saves 100-200 ns per call that
+   * answers at once. @default none
+   */
+  i32Only?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -120,6 +237,11 @@ export function buildImports(
     let w = wrapSyscall(fn);
     if (options.trace) w = traced(name, w, options.trace);
     if (blocking.has(name)) {
+      const n = options.i32Only?.get(name);
+      if (jspi && !options.wrapBlocking && n !== undefined) {
+        out[name] = fastBlocking(w, n);
+        continue;
+      }
       if (options.wrapBlocking) {
         w = options.wrapBlocking(options.moduleName ? `${options.moduleName}.${name}` : name, w);
       }

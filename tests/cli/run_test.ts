@@ -103,6 +103,19 @@ Deno.test("thaw run: a trap exits 134 with the trap message and no host stack tr
   assert.doesNotMatch(r.stderr, /\.ts:\d+/);
 });
 
+Deno.test("thaw run: running out of stack, in linear memory or in the engine, is a trap", async () => {
+  const shadow = await thaw([PROC, "overflow"]);
+  assert.equal(shadow.code, 134);
+  assert.equal(shadow.stdout, "before overflow\n");
+  assert.match(shadow.stderr, /^thaw run: proc\.wasm: wasm trap: memory access out of bounds/);
+  const native = await thaw([PROC, "deep"]);
+  assert.equal(native.code, 134);
+  assert.equal(native.stdout, "before deep recursion\n");
+  assert.match(native.stderr, /^thaw run: proc\.wasm: wasm trap: call stack exhausted\n/);
+  assert.match(native.stderr, /at recurse_native/);
+  assert.doesNotMatch(native.stderr, /\.ts:\d+/);
+});
+
 Deno.test("thaw run: stdin is the process's stdin", async () => {
   const text = "first\nsecond ünï\n".repeat(1000);
   const r = await thaw([PROC, "echo"], text);

@@ -4,6 +4,9 @@
  *   proc.wasm                 runs the checks below and exits 0
  *   proc.wasm exit N          writes "out" to stdout, "err" to stderr, then proc_exit(N)
  *   proc.wasm trap            writes "before trap" to stdout, then executes unreachable
+ *   proc.wasm overflow        writes "before overflow", then recurses until the C stack (in
+ *                             linear memory) runs out: an out-of-bounds trap
+ *   proc.wasm deep            the same with no C stack frames: the engine's call stack runs out
  *   proc.wasm echo            copies stdin to stdout, then writes "N bytes" to stderr
  *   proc.wasm args            prints argc, then each argument on its own line
  *   proc.wasm env NAME...     prints NAME=VALUE (or NAME unset) for each name
@@ -14,6 +17,25 @@
 
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_raise"))) int32_t
 raw_proc_raise(int32_t sig);
+
+/* Unbounded recursion that the compiler cannot turn into a loop. */
+static volatile int g_limit = -1; /* never reached: depth only grows */
+
+__attribute__((noinline)) static int recurse(int depth) {
+  volatile char frame[256];
+  frame[depth & 255] = (char)depth;
+  if (depth == g_limit) return 0;
+  return recurse(depth + 1) + frame[(depth * 7) & 255];
+}
+
+/* The same without a frame in linear memory: V8's own call stack runs out first. */
+static int recurse_native(int depth);
+static int (*volatile g_next)(int) = recurse_native; /* an indirect call: no loop rewrite */
+
+__attribute__((noinline)) static int recurse_native(int depth) {
+  if (depth == g_limit) return 0;
+  return g_next(depth + 1) + depth % 7;
+}
 
 int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "exit") == 0) {
@@ -26,6 +48,16 @@ int main(int argc, char **argv) {
     puts("before trap");
     fflush(stdout);
     __builtin_trap();
+  }
+  if (argc >= 2 && strcmp(argv[1], "overflow") == 0) {
+    puts("before overflow");
+    fflush(stdout);
+    return recurse(1) == 42;
+  }
+  if (argc >= 2 && strcmp(argv[1], "deep") == 0) {
+    puts("before deep recursion");
+    fflush(stdout);
+    return recurse_native(1) == 42;
   }
   if (argc >= 2 && strcmp(argv[1], "echo") == 0) {
     char buf[4096];

@@ -13,6 +13,9 @@ import type { BootResult, InstanceSpec } from "../../instance/mod.ts";
 import { APP_MOUNT, type MemoryImage, RubyInstance, rubyProgramFromModule } from "./instance.ts";
 import { appHash, decodeRubyJournal, moduleHash } from "./journal.ts";
 import type { RackApp } from "./instance.ts";
+// Static imports: a host that pre-imports this module in blank Workers gets the whole runner
+// loaded before the first cold request.
+import { createRackRunner, readRackApp } from "../rack.ts";
 
 let cached: { key: string; image: MemoryImage } | undefined;
 
@@ -24,14 +27,11 @@ async function readApp(spec: InstanceSpec): Promise<RackApp> {
         `[fs] "${APP_MOUNT}" = "." to its wasmer.toml`,
     );
   }
-  // Imported lazily so the Worker loads the runner only for rack apps.
-  const { readRackApp } = await import("../rack.ts");
   return readRackApp(mount.host, { env: spec.env });
 }
 
 /** Boots or restores one Ruby instance and returns its Rack runner. */
 export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
-  const { createRackRunner } = await import("../rack.ts");
   const program = rubyProgramFromModule(module);
   const app = await readApp(spec);
   const log = (line: string) => console.error(`[${spec.name}] ${line}`);

@@ -64,7 +64,7 @@ Deno.test("host: after every instance stopped, a request is served by a restored
   }
 });
 
-Deno.test("host: a bundle is also a plain app; the default boot cold-boots its prepared module", async () => {
+Deno.test("host: loadApps serves a bundle by restoring it, with no extra wiring", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await deploy(await loadApp(await snapServerApp(dir)), {
@@ -72,12 +72,13 @@ Deno.test("host: a bundle is also a plain app; the default boot cold-boots its p
       cacheDir: `${ROOT}.thaw-cache`,
     });
     const { apps } = await loadApps(`${dir}/apps`);
+    assert.equal(apps[0].bootUrl, SNAPSHOT_BOOT_URL);
     const host = createHost({ apps, prespawn: 0 });
     try {
       const res = await host.fetch(new Request("http://snap-server.localhost/state"));
       const body = await res.text();
       assert.equal(res.status, 200, body);
-      assert.match(body, /^boots=1 restores=0 counter=0 file=none/);
+      assert.match(body, /^boots=1 restores=1 counter=2 /);
     } finally {
       await host.close();
     }

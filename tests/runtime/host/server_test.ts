@@ -206,3 +206,45 @@ Deno.test("host close() lets in-flight requests finish", async () => {
   assert.equal(after.status, 503);
   await after.text();
 });
+
+Deno.test("host install() swaps in a new version while in-flight requests finish on the old", async () => {
+  const host = createHost({ apps: [fakeApp("swap")], prespawn: 0 });
+  try {
+    const first = await (await host.fetch(get("swap.localhost"))).text();
+    const slow = host.fetch(get("swap.localhost", "/slow?ms=300"));
+    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all([
+      host.install(fakeApp("swap", { domains: ["swap.example.test"] })),
+      (async () => {
+        const res = await slow;
+        assert.equal(await res.text(), "slow done");
+      })(),
+    ]);
+    const after = await (await host.fetch(get("swap.example.test"))).text();
+    assert.match(after, /^hello from swap /);
+    assert.notEqual(after, first);
+    const installed = await host.fetch(get("new.localhost"));
+    assert.equal(installed.status, 404);
+    await installed.text();
+    await host.install(fakeApp("new"));
+    assert.match(await (await host.fetch(get("new.localhost"))).text(), /^hello from new /);
+  } finally {
+    await host.close();
+  }
+});
+
+Deno.test("host routes /_thaw/admin/ to the admin handler when given one", async () => {
+  const host = createHost({
+    apps: [],
+    prespawn: 0,
+    admin: (req) => Promise.resolve(new Response(`admin ${new URL(req.url).pathname}`)),
+  });
+  try {
+    assert.equal(
+      await (await host.fetch(get("x", "/_thaw/admin/apps"))).text(),
+      "admin /_thaw/admin/apps",
+    );
+  } finally {
+    await host.close();
+  }
+});

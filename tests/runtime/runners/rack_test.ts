@@ -12,6 +12,7 @@ import {
   loadRubyProgram,
   MemoryPool,
   prepareRubyModule,
+  RACK_BOOT_URL,
   type RackApp,
   readLayout,
   readRackApp,
@@ -419,4 +420,33 @@ Deno.test("handleRaw() answers plain data, the same as handle()", async () => {
     body: null,
   });
   assert.equal(head.body, null);
+});
+
+Deno.test("the Worker boot function (RACK_BOOT_URL) restores from the spec's journal", async () => {
+  const { snap } = await blog();
+  const journalPath = await Deno.makeTempFile({ suffix: ".journal" });
+  try {
+    await Deno.writeFile(journalPath, snap.journal);
+    const { boot } = await import(RACK_BOOT_URL);
+    const spec = {
+      name: "ruby-blog",
+      runner: "rack",
+      env: {},
+      args: [],
+      wasmPath: "ruby.wasm",
+      mounts: [{ guest: "/app", host: BLOG.pathname }],
+      journalPath,
+    };
+    const restored = await boot(program.module, spec);
+    assert.ok("decode" in restored.phases && "restore" in restored.phases);
+    const res = await restored.runner.handle(new Request("http://localhost/api/tags"));
+    assert.equal(res.status, 200);
+    assert.ok((await res.json()).tags.some((t: { tag: string }) => t.tag === "ruby"));
+    await assert.rejects(
+      () => boot(program.module, { ...spec, mounts: [] }),
+      /needs its package mounted at \/app/,
+    );
+  } finally {
+    await Deno.remove(journalPath);
+  }
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  captureApp,
   captureInstanceImage,
   captureOsState,
   Guest,
@@ -43,4 +44,24 @@ Deno.test("a reactor is snapshotted after init with an empty stack and restored 
     assert.equal(rx.checksum(), sum);
     assert.equal(await restored.guest.proc.call(rx.file_ok), 1);
   }
+});
+
+Deno.test("captureApp() snapshots a reactor right after _initialize", async () => {
+  const prepared = await prepareModule(await buildGuest("snap_reactor", ["-mexec-model=reactor"]), {
+    cacheDir: CACHE_DIR,
+  });
+  const result = await captureApp(
+    { ...config, name: "reactor", runner: "proxy" },
+    prepared,
+    { configHash: "ab".repeat(32) },
+  );
+  assert.deepEqual(result.point, { syscall: "_initialize", reason: "explicit" });
+  assert.ok(!result.records.some((r) => r.kind === "thread.state"));
+  assert.equal(result.records[0].kind, "identity");
+  assert.equal(result.records.at(-1)!.kind, "snapshot");
+  const restored = restoreInstance(await restoreSourceOf(prepared.bytes, result.records), config);
+  await restored.resumed;
+  const rx = restored.guest.instance.exports as Record<string, () => number>;
+  assert.equal(rx.inits(), 1);
+  assert.equal(rx.inc(), 1);
 });

@@ -12,6 +12,7 @@ import {
   loadModule,
   runModule,
 } from "../../../runtime/instance/mod.ts";
+import { wasiImports } from "../../../runtime/wasi/mod.ts";
 import { preopenTcpListener } from "../../../runtime/wasix/mod.ts";
 
 const GUESTS = new URL("../../guests/", import.meta.url);
@@ -275,6 +276,29 @@ Deno.test("guest sock: serves real TCP clients on a --tcplisten socket", async (
   const run = await running;
   cleanup(run);
   assertPassed("sock serve", run);
+});
+
+Deno.test("guests notice a host that answers wrongly (the checks can fail)", async () => {
+  // fd_tell claims success without writing the position; path_open answers NOENT to everything
+  // (so escapes are not refused with PERM and setup opens fail).
+  const lying = (name: string, liar: Record<string, unknown>) =>
+    runGuest(name, {
+      extra: () => ({
+        imports: (proc) => ({
+          wasi_snapshot_preview1: { ...wasiImports(proc), ...liar } as WebAssembly.ModuleImports,
+        }),
+      }),
+    });
+  const fd = await lying("fd", { fd_tell: () => 0 });
+  cleanup(fd);
+  assert.equal(fd.code, 1);
+  assert.match(fd.stdout, /\nnot ok \d+ - position is 12: condition false/);
+  const escape = await lying("escape", {
+    path_open: (...a: number[]) => a[3] >= 3 ? 44 : 0,
+  });
+  cleanup(escape);
+  assert.equal(escape.code, 1);
+  assert.match(escape.stdout, /not ok \d+ - /);
 });
 
 Deno.test("the guests together call all 46 preview1 functions", () => {

@@ -14,6 +14,7 @@ import {
   QueueInput,
   WasiError,
   wasiImports,
+  wasiSyscalls,
   wrapSyscall,
 } from "../../../runtime/wasi/mod.ts";
 
@@ -120,15 +121,29 @@ Deno.test("wrapSyscall() turns WasiError into errno, lets host bugs through", as
   assert.equal(errnoOf(new Error("x")), undefined);
 });
 
-Deno.test("wasiImports() provides all 46 preview1 functions; blocking ones are Suspending", () => {
+Deno.test("wasiImports() provides all 46 preview1 functions; blocking ones are Wasm adapters", () => {
   const imports = wasiImports(new Process());
   assert.equal(Object.keys(imports).length, 46);
+  for (const [name, f] of Object.entries(imports)) {
+    assert.equal(typeof f, "function", name);
+    // Adapters are exported Wasm functions (native); the rest are exact-arity JS wrappers.
+    assert.equal(String(f).includes("[native code]"), BLOCKING_IMPORTS.has(name), name);
+  }
+  assert.ok(BLOCKING_QUALIFIED.includes("wasi_snapshot_preview1.poll_oneoff"));
+  const raw = wasiSyscalls(new Process());
+  const plain = wasiImports(new Process({ jspi: false }));
+  for (const [name, f] of Object.entries(plain)) {
+    assert.equal((f as () => unknown).length, raw[name].length, `${name} keeps its arity`);
+  }
+});
+
+Deno.test("wasiImports() with wrapBlocking wraps blocking imports in Suspending", () => {
+  const imports = wasiImports(new Process(), { wrapBlocking: (_name, fn) => fn });
   // deno-lint-ignore no-explicit-any
   const Suspending = (WebAssembly as any).Suspending;
   for (const [name, f] of Object.entries(imports)) {
     assert.equal(f instanceof Suspending, BLOCKING_IMPORTS.has(name), name);
   }
-  assert.ok(BLOCKING_QUALIFIED.includes("wasi_snapshot_preview1.poll_oneoff"));
 });
 
 Deno.test("wasiImports() applies overrides and wrapBlocking hooks", () => {

@@ -1,0 +1,169 @@
+/**
+ * Deploying a Rack app (runner `rack`, ruby.wasm): the Ruby runner boots Ruby, sends the warm-up
+ * requests and captures its journal (`snapshotRackApp`); deploy then restores an instance from that
+ * journal and sends the warm-up requests again to check every `expect` against the restored app.
+ * The bundle does not carry ruby.wasm: wasmer.toml keeps naming the copy in Thaw's node_modules.
+ * @module
+ */
+
+import { relative, resolve } from "node:path";
+import type { ResolvedApp } from "../../config/mod.ts";
+import { readJournal } from "../../journal/mod.ts";
+import {
+  createRackRunner,
+  decodeRubyJournal,
+  loadRubyProgram,
+  prepareRubyModule,
+  readRackApp,
+  RubyInstance,
+  snapshotRackApp,
+} from "../../runtime/runners/mod.ts";
+import { checkExpect, sha256Hex, warmupRequest } from "../../runtime/snapshot/mod.ts";
+import type { DeployEvent } from "./deploy.ts";
+
+/** The Ruby runner's mount of the app package. */
+const APP_MOUNT = "/app";
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What the Rack snapshot step produced (see deploy.ts `Snapshot`). */
+export interface RackSnapshotResult {
+  readonly moduleFile: string;
+  /** Always null: the bundle does not ship ruby.wasm. */
+  readonly moduleBytes: null;
+  readonly preparedSha256: string;
+  readonly preparedSize: number;
+  readonly inputSha256: string;
+  readonly inputSize: number;
+  readonly moduleIdentity: string;
+  readonly configHash: string;
+  readonly journalBytes: Uint8Array;
+  readonly records: number;
+  readonly timings: Record<string, number>;
+  readonly warmup: { method: string; path: string; status: number; ms: number }[];
+}
+
+/** Thrown for a Rack app that cannot be deployed; deploy.ts turns it into a DeployError. */
+export class RackDeployError extends Error {
+  /** Creates the error; the message names the app and the fix. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RackDeployError";
+  }
+}
+
+/**
+ * Snapshots a Rack app with the Ruby runner and checks the warm-ups against a restored instance.
+ *
+ * @throws {RackDeployError} when the app has no /app mount, a warm-up fails, or the wasmer.toml
+ *   cannot be rewritten.
+ */
+export async function snapshotRackBundle(
+  app: ResolvedApp,
+  emit: (e: DeployEvent) => void,
+): Promise<RackSnapshotResult> {
+  const mount = app.mounts.find((m) => m.guest === APP_MOUNT);
+  if (mount === undefined) {
+    throw new RackDeployError(
+      `${app.name}: a rack app needs its package mounted at ${APP_MOUNT}; add [fs] ` +
+        `"${APP_MOUNT}" = "." to its wasmer.toml`,
+    );
+  }
+  const timings: Record<string, number> = {};
+  const input = await Deno.readFile(app.wasmPath);
+  emit({ type: "step", message: "preparing ruby.wasm" });
+  const t0 = performance.now();
+  const prepared = await prepareRubyModule(input);
+  const program = await loadRubyProgram(prepared);
+  timings.prepare = performance.now() - t0;
+  emit({
+    type: "prepared",
+    inputSize: input.length,
+    outputSize: prepared.length,
+    asyncify: "already",
+    cached: false,
+    ms: timings.prepare,
+  });
+  const rackApp = await readRackApp(mount.host, { env: { ...app.env } });
+  emit({ type: "step", message: "booting Ruby and sending the warm-up requests" });
+  const requests = app.instaboot?.requests ?? [];
+  const snap = await snapshotRackApp(
+    program,
+    rackApp,
+    requests.map((r) => ({
+      path: r.path,
+      method: r.method,
+      headers: Object.fromEntries(r.headers),
+      body: r.body,
+    })),
+  );
+  timings.boot = snap.phases.boot;
+  timings.capture = snap.phases.capture;
+  emit({ type: "booted", ms: snap.phases.boot });
+
+  // Check every expect against an instance restored from the journal just captured.
+  const t1 = performance.now();
+  const image = decodeRubyJournal(snap.journal);
+  const runner = createRackRunner(RubyInstance.restore(program, rackApp, image));
+  const warmup: RackSnapshotResult["warmup"] = [];
+  for (const [index, spec] of requests.entries()) {
+    const t = performance.now();
+    const res = await runner.handle(warmupRequest(spec));
+    const body = await res.text();
+    const problem = checkExpect(spec, res.status, body);
+    const ms = performance.now() - t;
+    emit({
+      type: "request",
+      index,
+      total: requests.length,
+      method: spec.method,
+      path: spec.path,
+      status: res.status,
+      ok: problem === undefined,
+      problem,
+      ms,
+    });
+    if (problem !== undefined) {
+      throw new RackDeployError(
+        `${app.name}: warm-up request ${index + 1} (${spec.method} ${spec.path}) failed on the ` +
+          `restored app: ${problem}; fix the app or its capabilities.instaboot.requests[].expect`,
+      );
+    }
+    warmup.push({ method: spec.method, path: spec.path, status: res.status, ms });
+  }
+  timings.warmup = snap.phases.warmup + (performance.now() - t1);
+
+  const { committed } = readJournal(snap.journal);
+  const identity = committed.find((r) => r.kind === "identity");
+  if (identity === undefined || identity.kind !== "identity") {
+    throw new RackDeployError(`${app.name}: the Ruby runner's journal has no identity record`);
+  }
+  emit({
+    type: "snapshot",
+    syscall: "idle reactor, empty stack",
+    reason: "bootstrap",
+    records: committed.length,
+    bytes: snap.journal.length,
+    ms: snap.phases.capture,
+  });
+
+  // The bundle does not carry ruby.wasm: the Ruby runner hashes every file of the package, so
+  // the bundle's files must be the app's own. wasmer.toml keeps naming Thaw's copy.
+  const moduleFile = relative(resolve(app.appDir), resolve(app.wasmPath));
+  return {
+    moduleFile,
+    moduleBytes: null,
+    preparedSha256: await sha256Hex(prepared),
+    preparedSize: prepared.length,
+    inputSha256: await sha256Hex(input),
+    inputSize: input.length,
+    moduleIdentity: hex(identity.moduleHash),
+    configHash: hex(identity.configHash),
+    journalBytes: snap.journal,
+    records: committed.length,
+    timings,
+    warmup,
+  };
+}

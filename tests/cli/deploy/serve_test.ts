@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { snapServerApp } from "./_app.ts";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+async function thaw(...args: string[]) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}cli/main.ts`, ...args],
+    cwd: ROOT,
+    env: { THAW_ADMIN_TOKEN: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code, stdout: d.decode(stdout), stderr: d.decode(stderr) };
+}
+
+/** GET over a raw socket: fetch() does not let a test choose the Host header. */
+async function rawGet(base: string, host: string, path: string) {
+  const { hostname, port } = new URL(base);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    const text = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+    const [head, ...rest] = text.split("\r\n\r\n");
+    const status = Number(head.split(" ")[1]);
+    const timing = /server-timing: ([^\r\n]*)/i.exec(head)?.[1] ?? null;
+    let body = rest.join("\r\n\r\n");
+    if (/transfer-encoding: chunked/i.test(head)) {
+      let out = "";
+      for (let at = 0;;) {
+        const nl = body.indexOf("\r\n", at);
+        const size = parseInt(body.slice(at, nl), 16);
+        if (!size) break;
+        out += body.slice(nl + 2, nl + 2 + size);
+        at = nl + 2 + size + 2;
+      }
+      body = out;
+    }
+    return { status, body, timing };
+  } finally {
+    try {
+      conn.close();
+    } catch { /* already closed by the response stream */ }
+  }
+}
+
+/** Starts `deno task serve` on a free port; resolves with its base URL once it listens. */
+async function serve(appsDir: string, token: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}main.ts`, "--apps", appsDir, "--port", "0", "--admin-token", token],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!/listening on (http:\/\/\S+?)\/?\n/.test(seen)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`serve exited: ${seen}`);
+    seen += value;
+  }
+  const url = /listening on (http:\/\/\S+?)\/?\n/.exec(seen)![1];
+  // Keep draining stdout so the child never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  return {
+    url,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+Deno.test("deploy --to a running serve: the host switches versions without dropping requests", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/apps`);
+  const server = await serve(`${dir}/apps`, "tok");
+  try {
+    const appDir = await snapServerApp(dir);
+    const first = await thaw(
+      "deploy",
+      appDir,
+      "--out",
+      `${dir}/b1`,
+      "--to",
+      server.url,
+      "--token",
+      "tok",
+    );
+    assert.equal(first.code, 0, first.stderr);
+    const get = (path: string) => rawGet(server.url, "snap-server.localhost", path);
+    const v1 = await get("/state");
+    assert.equal(v1.status, 200, v1.body);
+    assert.match(v1.body, /^boots=1 restores=1 counter=2 /);
+    assert.match(v1.timing ?? "", /restore;dur=/);
+
+    // Version 2 warms up differently (three /inc); keep requests flowing while it is installed.
+    const yaml = await Deno.readTextFile(`${appDir}/app.yaml`);
+    await Deno.writeTextFile(
+      `${appDir}/app.yaml`,
+      yaml.replace("      - path: /inc\n", "      - path: /inc\n      - path: /inc\n"),
+    );
+    let stop = false;
+    const statuses: number[] = [];
+    const load = (async () => {
+      while (!stop) statuses.push((await get("/state")).status);
+    })();
+    const second = await thaw(
+      "deploy",
+      appDir,
+      "--out",
+      `${dir}/b2`,
+      "--to",
+      server.url,
+      "--token",
+      "tok",
+    );
+    assert.equal(second.code, 0, second.stderr);
+    // Give requests already routed to version 1 time to finish, then check version 2 serves.
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await load;
+    assert.ok(statuses.length > 0);
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], "a request was dropped");
+    assert.match((await get("/state")).body, /^boots=1 restores=1 counter=3 /);
+    // A bad token never installs anything.
+    const bad = await thaw(
+      "deploy",
+      appDir,
+      "--out",
+      `${dir}/b3`,
+      "--to",
+      server.url,
+      "--token",
+      "nope",
+    );
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /401/);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { Ring } from "../../../runtime/instance/ring.ts";
+
+function drainAll(ring: Ring): [unknown, Uint8Array | null][] {
+  const out: [unknown, Uint8Array | null][] = [];
+  ring.drain((head, body) => out.push([head, body]));
+  return out;
+}
+
+Deno.test("Ring carries heads and bodies in order", () => {
+  const sab = Ring.allocate(1024);
+  const producer = new Ring(sab);
+  const consumer = new Ring(sab);
+  assert.ok(producer.tryWrite({ n: 1 }, new Uint8Array([1, 2, 3])));
+  assert.ok(producer.tryWrite({ n: 2 }));
+  assert.deepEqual(drainAll(consumer), [[{ n: 1 }, new Uint8Array([1, 2, 3])], [{ n: 2 }, null]]);
+  assert.deepEqual(drainAll(consumer), []);
+});
+
+Deno.test("Ring wraps around and refuses what does not fit", () => {
+  const sab = Ring.allocate(256);
+  const producer = new Ring(sab);
+  const consumer = new Ring(sab);
+  assert.equal(producer.tryWrite({}, new Uint8Array(200)), false, "over half the capacity");
+  for (let round = 0; round < 50; round++) {
+    const body = new Uint8Array(50 + (round % 30)).fill(round);
+    assert.ok(producer.tryWrite({ round }, body));
+    assert.ok(producer.tryWrite({ round: -round - 1 }));
+    const got = drainAll(consumer);
+    assert.deepEqual(got, [[{ round }, body], [{ round: -round - 1 }, null]]);
+  }
+  // Fill it: later writes are refused until the consumer drains.
+  let written = 0;
+  while (producer.tryWrite({ written }, new Uint8Array(40))) written++;
+  assert.ok(written >= 2);
+  assert.equal(drainAll(consumer).length, written);
+  assert.ok(producer.tryWrite({ again: true }));
+});
+
+Deno.test("Ring wakes a waiting consumer and stops at close", async () => {
+  const sab = Ring.allocate(1024);
+  const producer = new Ring(sab);
+  const consumer = new Ring(sab);
+  const seen: unknown[] = [];
+  const consuming = consumer.consume((head) => seen.push(head));
+  await new Promise((r) => setTimeout(r, 10));
+  producer.tryWrite({ hello: 1 });
+  while (seen.length === 0) await new Promise((r) => setTimeout(r, 1));
+  assert.deepEqual(seen, [{ hello: 1 }]);
+  // A pending Atomics.waitAsync does not keep Deno's event loop alive by itself (a Worker's
+  // message listener or Deno.serve does in the host); a timer does here.
+  const keepAlive = setInterval(() => {}, 10);
+  producer.close();
+  await consuming;
+  clearInterval(keepAlive);
+});
+
+Deno.test("Ring.allocate() rejects sizes that are not powers of two", () => {
+  assert.throws(() => Ring.allocate(1000), /power of two/);
+});
