@@ -88,6 +88,24 @@ export class UnknownImportError extends InstantiateError {
   }
 }
 
+/** A host directory to preopen does not exist or is not a directory. */
+export class DirMappingError extends InstantiateError {
+  /** The host path that was asked for. */
+  readonly host: string;
+
+  constructor(host: string, cause: unknown) {
+    super(
+      "dir-mapping",
+      `Cannot preopen ${host}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }; pass an existing host directory`,
+      { cause },
+    );
+    this.name = "DirMappingError";
+    this.host = host;
+  }
+}
+
 /** The module cannot be run the way it was asked (no `_start`, no exported memory). */
 export class ModuleShapeError extends InstantiateError {
   constructor(message: string) {
@@ -286,6 +304,7 @@ function importsWasix(module: WebAssembly.Module): boolean {
  * });
  * const code = await process.start(instance);
  * ```
+ * @throws {DirMappingError} when a `dirs` entry is not an existing host directory.
  * @throws {UnknownImportError} when the module imports something Thaw does not provide.
  * @throws {ModuleShapeError} when the module exports no memory.
  * @throws {GuestTrapError} when a reactor's `_initialize` traps.
@@ -302,11 +321,15 @@ async function instantiateAs(
   options: InstantiateOptions,
   requireStart: boolean,
 ): Promise<ThawInstance> {
-  const preopens: Preopen[] = (options.dirs ?? []).map((d) => ({
-    guestPath: d.guest ?? d.host,
-    dir: hostMount(d.host, { readOnly: d.readOnly }),
-    readOnly: d.readOnly,
-  }));
+  const preopens: Preopen[] = (options.dirs ?? []).map((d) => {
+    let dir;
+    try {
+      dir = hostMount(d.host, { readOnly: d.readOnly });
+    } catch (e) {
+      throw new DirMappingError(d.host, e);
+    }
+    return { guestPath: d.guest ?? d.host, dir, readOnly: d.readOnly };
+  });
   preopens.push(...(options.preopens ?? []));
   const process = new Process({
     args: options.args ?? ["main.wasm"],

@@ -32,6 +32,7 @@ export {
   checkImports,
   compileModule,
   type DirMapping,
+  DirMappingError,
   GuestTrapError,
   instantiate,
   InstantiateError,

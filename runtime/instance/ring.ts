@@ -105,7 +105,7 @@ export class Ring {
     // Waking costs a futex call; skip it while the consumer is busy draining. The consumer sets
     // WAITING before its last look at W, so one of the two always sees the other (the atomics
     // are sequentially consistent).
-    if (Atomics.load(this.#ctl, WAITING) !== 0) { (globalThis as any).__notify = ((globalThis as any).__notify ?? 0) + 1; Atomics.notify(this.#ctl, W); }
+    if (Atomics.load(this.#ctl, WAITING) !== 0) Atomics.notify(this.#ctl, W);
     return true;
   }
 
@@ -130,7 +130,7 @@ export class Ring {
       r = (r + ((size + 3) & ~3)) >>> 0;
       count++;
     }
-    if (count > 0) { (globalThis as any).__drains = ((globalThis as any).__drains ?? 0) + 1; (globalThis as any).__msgs = ((globalThis as any).__msgs ?? 0) + count;
+    if (count > 0) {
       // Free the space before running handlers, which may write to the other ring.
       Atomics.store(this.#ctl, R, r | 0);
       for (const [head, body] of messages) onMessage(head, body);
@@ -145,7 +145,7 @@ export class Ring {
       const w = Atomics.load(this.#ctl, W);
       if (w !== Atomics.load(this.#ctl, R)) break;
       const wait = Atomics.waitAsync(this.#ctl, W, w);
-      if (wait.async) { (globalThis as any).__waits = ((globalThis as any).__waits ?? 0) + 1; await wait.value; }
+      if (wait.async) await wait.value;
     }
     Atomics.store(this.#ctl, WAITING, 0);
   }

@@ -274,40 +274,6 @@ function defaultBoot(module: WebAssembly.Module, spec: InstanceSpec): Promise<Bo
   );
 }
 
-/** Requests being served; the request ring is drained without a wake-up while any are. */
-let inflight = 0;
-let settled: (() => void) | undefined;
-
-/**
- * Takes requests from the ring. While requests are in flight the loop does not announce that it
- * waits, so the host writes without a futex wake; it drains again whenever a request finishes
- * (or after 1 ms, so a long request does not hold back the others). Only an idle Worker parks
- * in `Atomics.waitAsync` and needs waking.
- */
-async function consumeRequests(ring: Ring) {
-  const onRequest = (head: unknown, body: Uint8Array<ArrayBuffer> | null) => {
-    inflight++;
-    serve({ ...(head as Omit<Extract<HostToWorker, { t: "req" }>, "body">), body }).finally(() => {
-      inflight--;
-      settled?.();
-    });
-  };
-  while (!ring.closed) {
-    ring.drain(onRequest);
-    if (inflight === 0) {
-      await ring.readable();
-      continue;
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await new Promise<void>((resolve) => {
-      settled = resolve;
-      timer = setTimeout(resolve, 1);
-    });
-    clearTimeout(timer);
-    settled = undefined;
-  }
-}
-
 async function init(message: Extract<HostToWorker, { t: "init" }>) {
   try {
     const boot: BootFunction = message.bootUrl ? (await import(message.bootUrl)).boot : defaultBoot;
@@ -320,7 +286,9 @@ async function init(message: Extract<HostToWorker, { t: "init" }>) {
     post({ t: "ready", phases: result.phases });
     if (message.rings) {
       toHost = new Ring(message.rings[1]);
-      consumeRequests(new Ring(message.rings[0]));
+      new Ring(message.rings[0]).consume((head, body) =>
+        serve({ ...(head as Omit<Extract<HostToWorker, { t: "req" }>, "body">), body })
+      );
     }
   } catch (err) {
     post({ t: "boot-error", message: describe(err) });

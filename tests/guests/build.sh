@@ -5,7 +5,9 @@
 #
 # Output is deterministic (no debug info, no paths or timestamps embedded), so rebuilding on any
 # machine with the same clang-14 and wasi-libc gives byte-identical fixtures. Guests named
-# wasix_*.c also see runtime/wasix/include (WASIX declarations).
+# wasix_*.c also see runtime/wasix/include (WASIX declarations). A guest that needs more flags
+# names them in a line of its own near the top, for example a reactor:
+#   // build-flags: -mexec-model=reactor
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 src="$root/tests/guests"
@@ -32,6 +34,9 @@ for name in "${names[@]}"; do
   case "$name" in
   wasix_*) flags+=(-I "$root/runtime/wasix/include") ;;
   esac
+  extra="$(head -n 20 "$name.c" | sed -n 's|^// build-flags: *||p' | head -n 1)"
+  # shellcheck disable=SC2206 # the flags are meant to split on spaces
+  if [ -n "$extra" ]; then flags+=($extra); fi
   "$cc" "${flags[@]}" "$name.c" -o "$out/$name.wasm.tmp"
   mv "$out/$name.wasm.tmp" "$out/$name.wasm"
   echo "built tests/guests/wasm/$name.wasm ($(wc -c <"$out/$name.wasm") bytes)"

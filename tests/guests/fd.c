@@ -205,6 +205,22 @@ int main(void) {
   CHECK("the closed number is reused", fd2 == fd);
   CHECK_OK("fd_close again", __wasi_fd_close(fd2));
 
+  /* Zero-length reads and writes succeed and move nothing. */
+  CHECK_OK("path_open for empty iovecs", open_at(dir, "data.txt", 0, 0, &fd));
+  {
+    __wasi_iovec_t empty = {(uint8_t *)buf, 0};
+    __wasi_ciovec_t cempty = {(const uint8_t *)buf, 0};
+    n = 99;
+    CHECK_OK("fd_read with a zero-length iovec", __wasi_fd_read(fd, &empty, 1, &n));
+    CHECK("it reads 0 bytes", n == 0);
+    n = 99;
+    CHECK_OK("fd_write with a zero-length iovec", __wasi_fd_write(fd, &cempty, 1, &n));
+    CHECK("it writes 0 bytes", n == 0);
+    CHECK_OK("fd_tell after empty calls", __wasi_fd_tell(fd, &pos));
+    CHECK("the position did not move", pos == 0);
+  }
+  CHECK_OK("close", __wasi_fd_close(fd));
+
   /* libc stdio on top of it all. */
   FILE *f = fopen("/sandbox/libc.txt", "w+");
   CHECK("fopen(w+)", f != NULL);
@@ -212,6 +228,13 @@ int main(void) {
   CHECK("fseek/rewind", fseek(f, 0, SEEK_SET) == 0);
   CHECK("fgets", fgets(buf, sizeof buf, f) && strcmp(buf, "line 42\n") == 0);
   CHECK("fclose", fclose(f) == 0);
+
+  /* A preopen can be closed like any fd (wasmtime allows it); then it is gone. */
+  CHECK_OK("fd_close(preopen)", __wasi_fd_close(dir));
+  CHECK_ERRNO("fd_prestat_get on the closed preopen is BADF", __wasi_fd_prestat_get(dir, &ps),
+              __WASI_ERRNO_BADF);
+  CHECK_ERRNO("path_open on the closed preopen is BADF", open_at(dir, "data.txt", 0, 0, &fd),
+              __WASI_ERRNO_BADF);
   check_done();
   return 0;
 }

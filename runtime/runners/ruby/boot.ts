@@ -19,7 +19,7 @@ import { createRackRunner, readRackApp } from "../rack.ts";
 
 let cached: { key: string; image: MemoryImage } | undefined;
 
-async function readApp(spec: InstanceSpec): Promise<RackApp> {
+function readApp(spec: InstanceSpec): Promise<RackApp> {
   const mount = spec.mounts?.find((m) => m.guest === APP_MOUNT);
   if (!mount) {
     throw new Error(

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   checkImports,
   compileModule,
+  DirMappingError,
   GuestTrapError,
   instantiate,
   InvalidModuleError,
@@ -119,4 +120,13 @@ Deno.test("runModule() returns the exit code and turns traps into GuestTrapError
   const deep = await runModule(module, { args: ["proc.wasm", "deep"] }).catch((e) => e);
   assert.ok(deep instanceof GuestTrapError);
   assert.equal(deep.trap, "call stack exhausted");
+});
+
+Deno.test("instantiate() names a --dir that is not a host directory", async () => {
+  const module = await loadModule(PROC);
+  const err = await instantiate(module, { dirs: [{ host: "/no/such/dir", guest: "/d" }] })
+    .catch((e) => e);
+  assert.ok(err instanceof DirMappingError);
+  assert.equal(err.host, "/no/such/dir");
+  assert.match(err.message, /^Cannot preopen \/no\/such\/dir: /);
 });

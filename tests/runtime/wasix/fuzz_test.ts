@@ -25,9 +25,9 @@ Deno.test("WASIX calls answer errnos for any arguments", () => {
   const proc = new Process({ jspi: false });
   proc.mem.bind(new WebAssembly.Memory({ initial: 1 }));
   proc.blockHook = () => "unwind"; // never actually wait
-  // deno-lint-ignore no-explicit-any
   const imports = wasixImports(proc, { net: new VirtualNetwork() }) as Record<
     string,
+    // deno-lint-ignore no-explicit-any
     (...a: any[]) => unknown
   >;
   // The WASIX calls (the preview1 ones in the same namespace are runtime/wasi's to fuzz).
