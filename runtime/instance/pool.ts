@@ -276,7 +276,6 @@ class Instance {
 }
 
 let nextRequestId = 0;
-const NO_RING = Deno.env.get("THAW_NO_RING") === "1";
 
 /** A bounded, self-healing, scale-to-zero set of instances of one app. */
 export class AppPool {
@@ -576,7 +575,7 @@ export class AppPool {
       inst.pending.set(id, { resolve, reject, deadline, cold });
       const { method, url, headers, body } = request;
       const bytes = body ? new Uint8Array(body) : null;
-      if (NO_RING || !inst.toWorker.tryWrite({ t: "req", id, method, url, headers }, bytes)) {
+      if (!inst.toWorker.tryWrite({ t: "req", id, method, url, headers }, bytes)) {
         const message: HostToWorker = { t: "req", id, method, url, headers, body };
         inst.worker!.postMessage(message, body ? [body] : []);
       }

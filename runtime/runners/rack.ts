@@ -63,6 +63,7 @@ export {
   encodeRubyJournal,
   moduleHash,
   RubyJournalError,
+  type RubyJournalRejectReason,
 } from "./ruby/journal.ts";
 export { MemoryPool, type PoolOptions, type PoolStats } from "./ruby/memory_pool.ts";
 
@@ -340,7 +341,11 @@ export async function snapshotRackApp(
   program: RubyProgram,
   app: RackApp,
   requests: readonly WarmupRequest[],
-  opts: InstanceOptions & { origin?: string } = {},
+  opts: InstanceOptions & {
+    origin?: string;
+    /** Snapshot time recorded for `max_age` (ns since the epoch). @default now */
+    snapshotTimeNs?: bigint;
+  } = {},
 ): Promise<RackSnapshot> {
   const t0 = performance.now();
   const instance = await Instance.boot(program, app, opts);
@@ -360,7 +365,10 @@ export async function snapshotRackApp(
   }
   const t2 = performance.now();
   await instance.evalString('GC.start(full_mark: true, immediate_sweep: true); ""');
-  const journal = encodeRubyJournal(instance, { configHash: await appHash(app) });
+  const journal = encodeRubyJournal(instance, {
+    configHash: await appHash(app),
+    timeNs: opts.snapshotTimeNs ?? BigInt(Date.now()) * 1_000_000n,
+  });
   return {
     journal,
     statuses,

@@ -1,8 +1,8 @@
 /**
- * Guest memory access for syscalls. Every accessor re-reads `memory.buffer` and compares it with
- * the buffer its views were made from, so a `memory.grow` (which detaches the old buffer) can never
- * leave a stale view behind; the views are only rebuilt when the buffer actually changed, which
- * keeps hot syscalls allocation-free. Pointers and lengths arrive from Wasm as signed i32 and are
+ * Guest memory access for syscalls. Views are never trusted blindly: every access is checked
+ * against the current views' buffer, and `memory.grow` detaches that buffer (its length drops to
+ * 0), so the first access after a grow re-reads `memory.buffer` and rebuilds the views. Hot
+ * syscalls thus stay allocation-free and never touch a stale view. Pointers and lengths arrive from Wasm as signed i32 and are
  * read as u32. Any access outside the memory throws `WasiError(EFAULT)`, never a host exception.
  *
  * @module
@@ -47,7 +47,7 @@ export class GuestMemory {
     return this.#memory;
   }
 
-  #sync(): void {
+  #refresh(): void {
     const m = this.#memory;
     if (m === null) throw new WasiError("Guest memory is not bound yet", ERRNO_FAULT);
     const b = m.buffer;
@@ -59,23 +59,34 @@ export class GuestMemory {
   }
 
   /**
+   * Bounds check. The views are trusted only while their buffer is attached and large enough:
+   * `memory.grow` detaches the old buffer (its length becomes 0) and a grown shared memory has a
+   * longer buffer, so anything out of range of the current views re-reads `memory.buffer` first.
+   */
+  #check(ptr: number, len: number): void {
+    // Raw i32 lengths may be negative (read them as u32); computed ones may exceed 2^32.
+    const end = (ptr >>> 0) + (len < 0 ? len >>> 0 : len);
+    const cap = this.#buffer.byteLength;
+    if (end > cap || cap === 0) {
+      this.#refresh();
+      if (end > this.#buffer.byteLength) fault(ptr, len);
+    }
+  }
+
+  /**
    * Checks that `[ptr, ptr+len)` is inside memory and returns a DataView of the whole memory,
    * valid until the guest runs again. Offsets into it are absolute.
    *
    * @throws {WasiError} EFAULT when the range is out of bounds.
    */
   view(ptr: number, len: number): DataView<ArrayBufferLike> {
-    this.#sync();
-    // Raw i32 lengths may be negative (read them as u32); computed ones may exceed 2^32.
-    if ((ptr >>> 0) + (len < 0 ? len >>> 0 : len) > this.#buffer.byteLength) fault(ptr, len);
+    this.#check(ptr, len);
     return this.#view;
   }
 
   /** Like {@link view}, but returns a Uint8Array of the whole memory. */
   u8(ptr: number, len: number): Uint8Array<ArrayBufferLike> {
-    this.#sync();
-    // Raw i32 lengths may be negative (read them as u32); computed ones may exceed 2^32.
-    if ((ptr >>> 0) + (len < 0 ? len >>> 0 : len) > this.#buffer.byteLength) fault(ptr, len);
+    this.#check(ptr, len);
     return this.#u8;
   }
 
@@ -93,7 +104,7 @@ export class GuestMemory {
 
   /** The current size of memory in bytes. */
   get byteLength(): number {
-    this.#sync();
+    this.#refresh();
     return this.#buffer.byteLength;
   }
 

@@ -39,11 +39,13 @@ import type { Process } from "./process.ts";
 import { procSyscalls } from "./proc.ts";
 import { randomSyscalls } from "./random.ts";
 import { sockSyscalls } from "./sock.ts";
+import { clockAdapter } from "./fast_block.ts";
 import {
   buildImports,
   type BuildImportsOptions,
   type SyscallTable,
   type TraceFn,
+  wrapSyscall,
 } from "./syscall.ts";
 
 export * from "./defs.ts";
@@ -162,13 +164,17 @@ export function wasiImports(
   const blocking = options.blocking
     ? new Set([...BLOCKING_IMPORTS, ...options.blocking])
     : BLOCKING_IMPORTS;
-  return buildImports(table, blocking, {
+  const imports = buildImports(table, blocking, {
     jspi: proc.jspi,
     trace: options.trace,
     wrapBlocking: options.wrapBlocking,
     moduleName: WASI_MODULE,
     i32Only: I32_BLOCKING,
   });
+  if (!options.trace && !blocking.has("clock_time_get")) {
+    imports.clock_time_get = clockAdapter(wrapSyscall(table.clock_time_get));
+  }
+  return imports;
 }
 
 /**

@@ -3,20 +3,36 @@
  * Worker's `bootUrl`; rack.ts exports it as `RACK_BOOT_URL`).
  *
  * The host compiles the *prepared* module once per process (`prepareRubyModule`) and posts
- * it; the app package is the spec's `/app` mount. With a journal the instance is restored,
- * else Ruby boots from scratch.
+ * it; the app package is the spec's `/app` mount. With a journal that applies the instance is
+ * restored; without one, or when the journal is refused (damaged, of another module or app
+ * version, older than `max_age`, or not fitting the module), Ruby boots from scratch. A refused
+ * journal never fails the boot: the reason goes to the log and into the boot phases as
+ * `journal_rejected_<reason>` (value 0), the same marks the snapshot engine's boot function
+ * sets, so the host can count them.
  *
+ * @example
+ * ```ts ignore
+ * const d = await bootOrRestoreRack(module, spec);
+ * if (d.rejected) console.warn(d.rejected.reason, d.rejected.message);
+ * ```
  * @module
  */
 
 import type { BootResult, InstanceSpec } from "../../instance/mod.ts";
 import { APP_MOUNT, type MemoryImage, RubyInstance, rubyProgramFromModule } from "./instance.ts";
-import { appHash, decodeRubyJournal, moduleHash } from "./journal.ts";
+import {
+  appHash,
+  decodeRubyJournal,
+  moduleHash,
+  RubyJournalError,
+  type RubyJournalRejectReason,
+} from "./journal.ts";
 import type { RackApp } from "./instance.ts";
 // Static imports: a host that pre-imports this module in blank Workers gets the whole runner
 // loaded before the first cold request.
 import { createRackRunner, readRackApp } from "../rack.ts";
 
+/** The decoded image of the last journal this Worker read, keyed by path and file identity. */
 let cached: { key: string; image: MemoryImage } | undefined;
 
 function readApp(spec: InstanceSpec): Promise<RackApp> {
@@ -30,31 +46,123 @@ function readApp(spec: InstanceSpec): Promise<RackApp> {
   return readRackApp(mount.host, { env: spec.env });
 }
 
-/** Boots or restores one Ruby instance and returns its Rack runner. */
-export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
+/** What {@linkcode bootOrRestoreRack} decided and did. */
+export interface RackBootDecision extends BootResult {
+  /** `restore` when the journal was applied, `cold` when Ruby booted from scratch. */
+  readonly mode: "restore" | "cold";
+  /** Why the journal was not applied, when there was one. */
+  readonly rejected?: { readonly reason: RubyJournalRejectReason; readonly message: string };
+}
+
+/** Options of {@linkcode bootOrRestoreRack}. */
+export interface RackBootOptions {
+  /** The journal's bytes (instead of reading `spec.journalPath`). */
+  readonly journal?: Uint8Array;
+  /** Snapshots older than this are refused (app.yaml `max_age`). @default spec.maxAgeMs */
+  readonly maxAgeMs?: number;
+  /** Current time in ms since the epoch, for `maxAgeMs`. @default Date.now() */
+  readonly now?: number;
+  /** Where log lines go. @default console.error, prefixed with the app's name */
+  readonly log?: (line: string) => void;
+}
+
+async function fileKey(path: string): Promise<string | null> {
+  try {
+    const st = await Deno.stat(path);
+    return `${path}\0${st.size}\0${st.mtime?.getTime() ?? 0}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Restores one Ruby instance from its journal when the journal applies, else boots Ruby from
+ * scratch. Never throws because of a bad journal; throws only when the cold boot itself fails
+ * (or the spec has no `/app` mount).
+ */
+export async function bootOrRestoreRack(
+  module: WebAssembly.Module,
+  spec: InstanceSpec,
+  options: RackBootOptions = {},
+): Promise<RackBootDecision> {
   const program = rubyProgramFromModule(module);
   const app = await readApp(spec);
-  const log = (line: string) => console.error(`[${spec.name}] ${line}`);
-  let instance: RubyInstance;
-  const phases: Record<string, number> = {};
-  if (spec.journalPath) {
+  const log = options.log ?? ((line: string) => console.error(`[${spec.name}] ${line}`));
+  const maxAgeMs = options.maxAgeMs ?? (spec as { maxAgeMs?: number }).maxAgeMs;
+  let rejected: RackBootDecision["rejected"];
+  if (options.journal !== undefined || spec.journalPath) {
     const t0 = performance.now();
-    if (cached?.key !== spec.journalPath) {
-      const bytes = await Deno.readFile(spec.journalPath);
-      const image = decodeRubyJournal(bytes, {
-        moduleHash: moduleHash(program),
-        configHash: await appHash(app),
-      });
-      cached = { key: spec.journalPath, image };
+    try {
+      let image: MemoryImage;
+      const key = options.journal === undefined ? await fileKey(spec.journalPath!) : null;
+      if (key !== null && cached?.key === key) {
+        image = cached.image;
+      } else {
+        let bytes = options.journal;
+        if (bytes === undefined) {
+          try {
+            bytes = await Deno.readFile(spec.journalPath!);
+          } catch (e) {
+            throw new RubyJournalError(
+              `Cannot read the journal ${spec.journalPath}: ${(e as Error).message}`,
+              "unreadable",
+              { cause: e },
+            );
+          }
+        }
+        image = decodeRubyJournal(bytes, {
+          moduleHash: moduleHash(program),
+          configHash: await appHash(app),
+        });
+        if (key !== null) cached = { key, image };
+      }
+      // Checked on every start (the cached image is kept across it), as time moves on.
+      if (maxAgeMs !== undefined) checkAge(image, maxAgeMs, options.now);
+      const decode = performance.now() - t0;
+      const instance = RubyInstance.restore(program, app, image, { log });
+      return {
+        mode: "restore",
+        runner: createRackRunner(instance),
+        phases: {
+          decode,
+          memory: instance.phases.memory,
+          restore: instance.phases.memory + instance.phases.instantiate,
+        },
+      };
+    } catch (e) {
+      rejected = e instanceof RubyJournalError
+        ? { reason: e.reason, message: `${e.message}; cold-booting instead` }
+        : {
+          reason: "bad-state",
+          message: `The journal does not apply to this module: ${(e as Error).message}; ` +
+            "cold-booting instead",
+        };
+      log(rejected.message);
     }
-    phases.decode = performance.now() - t0;
-    instance = RubyInstance.restore(program, app, cached.image, { log });
-    phases.memory = instance.phases.memory;
-    phases.restore = instance.phases.memory + instance.phases.instantiate;
-  } else {
-    instance = await RubyInstance.boot(program, app, { log });
-    phases.instantiate = instance.phases.instantiate;
-    phases.boot = instance.phases.init;
   }
-  return { runner: createRackRunner(instance), phases };
+  const instance = await RubyInstance.boot(program, app, { log });
+  const phases: Record<string, number> = {
+    instantiate: instance.phases.instantiate,
+    boot: instance.phases.init,
+  };
+  if (rejected) phases[`journal_rejected_${rejected.reason}`] = 0;
+  return { mode: "cold", rejected, runner: createRackRunner(instance), phases };
+}
+
+function checkAge(image: MemoryImage, maxAgeMs: number, now = Date.now()): void {
+  const ageMs = now - Number((image.snapshotTimeNs ?? 0n) / 1_000_000n);
+  if (ageMs > maxAgeMs) {
+    throw new RubyJournalError(
+      `The snapshot is ${Math.round(ageMs / 1000)} s old, older than max_age (${
+        Math.round(maxAgeMs / 1000)
+      } s); deploy the app again`,
+      "too-old",
+    );
+  }
+}
+
+/** Boots or restores one Ruby instance and returns its Rack runner (the Worker's `BootFunction`). */
+export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
+  const d = await bootOrRestoreRack(module, spec);
+  return { runner: d.runner, phases: d.phases };
 }

@@ -117,6 +117,8 @@ export interface MemoryImage {
   readonly runs: readonly { readonly offset: number; readonly bytes: Uint8Array }[];
   /** Mutable global values by global index. */
   readonly globals: readonly { readonly index: number; readonly value: number | bigint }[];
+  /** When the snapshot was taken (ns since the epoch; 0 or absent: unknown), for `max_age`. */
+  readonly snapshotTimeNs?: bigint;
 }
 
 /** Time spent in each phase of bringing an instance up, in milliseconds. */

@@ -14,6 +14,7 @@ import {
   captureMemoryRuns,
   encodeJournal,
   type GlobalValue,
+  JournalError,
   type JournalRecord,
   type MemoryCodec,
   memoryImage,
@@ -29,11 +30,32 @@ const STANDARD_FDS = [0, 1, 2, 3];
 /** Version string written into the identity record. */
 export const THAW_VERSION = "0.1.0";
 
+/**
+ * Why a journal was not applied. The same stable names as the snapshot engine's
+ * `RejectReason` (runtime/snapshot/accept.ts): the host counts the boot phase
+ * `journal_rejected_<reason>` in /_thaw/metrics.
+ */
+export type RubyJournalRejectReason =
+  | "unreadable"
+  | "no-snapshot"
+  | "no-identity"
+  | "module-mismatch"
+  | "config-mismatch"
+  | "too-old"
+  | "bad-state";
+
 /** A journal that does not belong to this module or app, or lacks what restore needs. */
 export class RubyJournalError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** Why, as a stable name (see {@linkcode RubyJournalRejectReason}). */
+  readonly reason: RubyJournalRejectReason;
+  constructor(
+    message: string,
+    reason: RubyJournalRejectReason = "bad-state",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
     this.name = "RubyJournalError";
+    this.reason = reason;
   }
 }
 
@@ -75,6 +97,11 @@ export interface EncodeOptions {
   readonly configHash: Uint8Array;
   /** Codec of the memory runs. @default "none" */
   readonly codec?: Exclude<MemoryCodec, "zero">;
+  /**
+   * Snapshot time (ns since the epoch) for the `snapshot` record, which `max_age` is checked
+   * against. @default 0n (deterministic bytes; such a journal is too old for any `max_age`)
+   */
+  readonly timeNs?: bigint;
 }
 
 const GLOBAL_TYPE: Record<number, "i32" | "i64" | "f32" | "f64"> = {
@@ -86,7 +113,7 @@ const GLOBAL_TYPE: Record<number, "i32" | "i64" | "f32" | "f64"> = {
 
 /**
  * Captures a live instance (between requests) into journal bytes. Deterministic: the same
- * memory and options give the same bytes (the snapshot time is fixed at 0).
+ * memory and options give the same bytes (the snapshot time is `opts.timeNs`, default 0).
  */
 export function encodeRubyJournal(instance: RubyInstance, opts: EncodeOptions): Uint8Array {
   const fds = instance.openFds();
@@ -119,7 +146,7 @@ export function encodeRubyJournal(instance: RubyInstance, opts: EncodeOptions): 
     { kind: "memory.size", memoryIndex: 0, pages: image.pages },
     ...captureMemoryRuns(memory, { codec: opts.codec ?? "none" }),
     { kind: "globals", globals },
-    { kind: "snapshot", trigger: "explicit", timeNs: 0n },
+    { kind: "snapshot", trigger: "explicit", timeNs: opts.timeNs ?? 0n },
   ];
   return encodeJournal(records);
 }
@@ -137,6 +164,10 @@ export interface DecodeOptions {
   readonly moduleHash?: Uint8Array;
   /** Refuse a journal captured from another app package. */
   readonly configHash?: Uint8Array;
+  /** Refuse a snapshot older than this (app.yaml `max_age`), in milliseconds. */
+  readonly maxAgeMs?: number;
+  /** Current time in ms since the epoch, for `maxAgeMs`. @default Date.now() */
+  readonly now?: number;
 }
 
 /**
@@ -144,30 +175,64 @@ export interface DecodeOptions {
  * (into the journal bytes for raw runs, into one decompressed buffer otherwise), so each restore
  * is plain copies.
  *
- * @throws {RubyJournalError} if the journal is for another module or app, or lacks records.
- * @throws {JournalError} if the bytes are not an intact journal.
+ * @throws {RubyJournalError} if the journal cannot be applied; its `reason` says why
+ * (`unreadable` for damaged or truncated bytes, `module-mismatch`, `config-mismatch`,
+ * `too-old`, ...).
  */
 export function decodeRubyJournal(bytes: Uint8Array, opts: DecodeOptions = {}): MemoryImage {
-  const { committed } = readJournal(bytes);
-  if (!committed.some((r) => r.kind === "snapshot")) {
-    throw new RubyJournalError("The journal holds no complete snapshot; deploy the app again");
+  let committed: readonly JournalRecord[];
+  try {
+    committed = readJournal(bytes).committed;
+  } catch (e) {
+    if (e instanceof JournalError || e instanceof RangeError) {
+      throw new RubyJournalError(`The journal is damaged: ${e.message}`, "unreadable", {
+        cause: e,
+      });
+    }
+    throw e;
   }
-  const identity = committed.find((r) => r.kind === "identity");
-  if (identity && opts.moduleHash && !sameBytes(identity.moduleHash, opts.moduleHash)) {
+  const snapshot = committed.findLast((r) => r.kind === "snapshot");
+  if (!snapshot) {
+    throw new RubyJournalError(
+      "The journal holds no complete snapshot; deploy the app again",
+      "no-snapshot",
+    );
+  }
+  const identity = committed[0];
+  if (identity.kind !== "identity") {
+    throw new RubyJournalError(
+      "The journal does not start with an identity record; deploy the app again",
+      "no-identity",
+    );
+  }
+  if (opts.moduleHash && !sameBytes(identity.moduleHash, opts.moduleHash)) {
     throw new RubyJournalError(
       `The journal was captured from another module (${hex(identity.moduleHash)}…, this one is ` +
         `${hex(opts.moduleHash)}…); deploy the app again`,
+      "module-mismatch",
     );
   }
-  if (identity && opts.configHash && !sameBytes(identity.configHash, opts.configHash)) {
+  if (opts.configHash && !sameBytes(identity.configHash, opts.configHash)) {
     throw new RubyJournalError(
       "The journal was captured from a different version of the app's files; deploy again",
+      "config-mismatch",
     );
+  }
+  if (opts.maxAgeMs !== undefined) {
+    const ageMs = (opts.now ?? Date.now()) - Number(snapshot.timeNs / 1_000_000n);
+    if (ageMs > opts.maxAgeMs) {
+      throw new RubyJournalError(
+        `The snapshot is ${Math.round(ageMs / 1000)} s old, older than max_age (${
+          Math.round(opts.maxAgeMs / 1000)
+        } s); deploy the app again`,
+        "too-old",
+      );
+    }
   }
   const size = committed.findLast((r) => r.kind === "memory.size" && r.memoryIndex === 0);
   const globals = committed.findLast((r) => r.kind === "globals");
   if (!size || size.kind !== "memory.size" || !globals || globals.kind !== "globals") {
-    throw new RubyJournalError("The journal lacks its memory.size or globals record");
+    throw new RubyJournalError("The journal lacks its memory.size or globals record", "bad-state");
   }
   const runs = committed.filter((r): r is MemoryRunRecord =>
     r.kind === "memory.run" && r.memoryIndex === 0
@@ -196,5 +261,6 @@ export function decodeRubyJournal(bytes: Uint8Array, opts: DecodeOptions = {}): 
     pages: size.pages,
     runs: spans,
     globals: globals.globals.map((g) => ({ index: g.index, value: g.value })),
+    snapshotTimeNs: snapshot.timeNs,
   };
 }

@@ -58,3 +58,22 @@ Deno.test("GuestMemory decodes UTF-8 strictly (ILSEQ)", () => {
 Deno.test("GuestMemory before bind() answers EFAULT, not a host crash", () => {
   assert.throws(() => new GuestMemory().getU8(0), isErrno(ERRNO_FAULT));
 });
+
+Deno.test("GuestMemory follows a shared memory that grew (its buffer is never detached)", () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 4, shared: true });
+  const mem = new GuestMemory(memory);
+  mem.setU32(0, 1);
+  memory.grow(2);
+  mem.setU32(3 * 65536 - 4, 5);
+  assert.equal(mem.getU32(3 * 65536 - 4), 5);
+  assert.throws(() => mem.getU32(3 * 65536), isErrno(ERRNO_FAULT));
+});
+
+Deno.test("GuestMemory refreshes after a grow even for zero-length accesses", () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 2 });
+  const mem = new GuestMemory(memory);
+  mem.getU8(0);
+  memory.grow(1);
+  assert.equal(mem.bytes(0, 0).length, 0);
+  assert.equal(mem.u8(0, 0).length, 131072);
+});
