@@ -28,12 +28,13 @@ export {
 } from "./deploy.ts";
 export { uploadBundle, UploadError, type UploadOptions } from "./upload.ts";
 
-const USAGE = `Usage: thaw deploy [APP_DIR] [--out DIR] [--to URL] [--token TOKEN]
+const USAGE = `Usage: thaw deploy [APP_DIR...] [--out DIR] [--to URL] [--token TOKEN]
 
-Boots the app, sends its warm-up requests, snapshots it and writes a deploy bundle.
+Boots each app, sends its warm-up requests, snapshots it and writes a deploy bundle.
+With several APP_DIRs, --out names the parent directory and each bundle goes to DIR/<app name>.
 
 Options:
-  --out DIR      Where to write the bundle (default: out/<app name>)
+  --out DIR      Where to write the bundle (default: out/<app name>; several apps: out)
   --to URL       Upload the bundle to a running host (its admin API)
   --token TOKEN  Admin token for --to (default: $THAW_ADMIN_TOKEN)
   --quiet        Print only the summary
@@ -111,20 +112,40 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length > 1) {
-    console.error(`thaw deploy: expected one APP_DIR, got ${positionals.length}\n\n${USAGE}`);
-    return 2;
-  }
-  const appDir = positionals[0] ?? ".";
+  const appDirs = positionals.length > 0 ? positionals : ["."];
   const token = values.token ?? Deno.env.get("THAW_ADMIN_TOKEN");
   if (values.to !== undefined && !token) {
     console.error("thaw deploy: --to needs an admin token: pass --token or set THAW_ADMIN_TOKEN");
     return 2;
   }
+  const several = appDirs.length > 1;
+  let failed = 0;
+  for (const appDir of appDirs) {
+    if (several) console.log(`\n== ${appDir}`);
+    const status = await deployOne(appDir, {
+      out: several
+        ? (name) => `${values.out ?? "out"}/${name}`
+        : (name) => values.out ?? `out/${name}`,
+      to: values.to,
+      token,
+      quiet: values.quiet,
+    });
+    if (status !== 0) failed++;
+  }
+  if (several) {
+    console.log(`\n${appDirs.length - failed} of ${appDirs.length} apps deployed`);
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+async function deployOne(
+  appDir: string,
+  opts: { out(name: string): string; to?: string; token?: string; quiet: boolean },
+): Promise<number> {
   try {
     const app = await loadApp(appDir);
-    const out = values.out ?? `out/${app.name}`;
-    const result = await deploy(app, { out, onEvent: printer(values.quiet) });
+    const out = opts.out(app.name);
+    const result = await deploy(app, { out, onEvent: printer(opts.quiet) });
     const m = result.manifest;
     console.log(
       `\nBundle ${out}\n` +
@@ -139,9 +160,9 @@ export async function main(args: string[]): Promise<number> {
         }`,
     );
     for (const w of result.warnings) console.warn(`  warning: ${w}`);
-    if (values.to !== undefined) {
-      const r = await uploadBundle(out, { url: values.to, token: token! });
-      console.log(`✓ uploaded to ${values.to} as ${r.name}`);
+    if (opts.to !== undefined) {
+      const r = await uploadBundle(out, { url: opts.to, token: opts.token! });
+      console.log(`✓ uploaded to ${opts.to} as ${r.name}`);
     }
     return 0;
   } catch (e) {

@@ -126,6 +126,8 @@ export function instanceSpecOf(
     mounts,
     journalPath,
     memoryLimitBytes: app.memoryLimitBytes,
+    // Read by the instaboot boot function: journals older than app.yaml's `max_age` are refused.
+    ...(app.instaboot?.maxAgeMs !== undefined ? { maxAgeMs: app.instaboot.maxAgeMs } : {}),
   };
   // A Worker reads only what the app mounts, and the journal it restores from.
   const read = [...mounts.map((m) => m.host), ...(journalPath ? [journalPath] : [])];

@@ -108,6 +108,9 @@ const INSTANCES = "thaw_instances";
 const STOPS = "thaw_instance_stops_total";
 const LATENCY = "thaw_request_duration_seconds";
 const COLD_LATENCY = "thaw_cold_start_duration_seconds";
+const REJECTIONS = "thaw_journal_rejections_total";
+/** The phase mark a boot function reports when it did not apply the app's journal. */
+const REJECTED_MARK = "journal_rejected_";
 
 function fmt(ms: number): string {
   return ms.toFixed(2);
@@ -174,6 +177,11 @@ export function createHost(options: HostOptions): Host {
   metrics.declare(STOPS, "counter", "Instances stopped, by app and reason");
   metrics.declare(LATENCY, "histogram", "Time to response head, by app, in seconds");
   metrics.declare(COLD_LATENCY, "histogram", "Instance boot time, by app, in seconds");
+  metrics.declare(
+    REJECTIONS,
+    "counter",
+    "Instaboot journals not applied (the instance cold-booted instead), by app and reason",
+  );
 
   function poolFor(app: HostApp): PoolEntry {
     if ((app.permissions ?? "none") !== "none" || app.bootUrl) {
@@ -202,10 +210,16 @@ export function createHost(options: HostOptions): Host {
             metrics.gauge(INSTANCES, "", labels, n);
           }
         },
-        coldStart: (ms, _phases, ok) => {
+        coldStart: (ms, phases, ok) => {
           if (!ok) return;
           metrics.counter(COLD_STARTS, "", labels);
           metrics.observe(COLD_LATENCY, "", labels, ms / 1000);
+          for (const phase of Object.keys(phases)) {
+            if (!phase.startsWith(REJECTED_MARK)) continue;
+            const reason = phase.slice(REJECTED_MARK.length);
+            metrics.counter(REJECTIONS, "", { ...labels, reason });
+            log(`thaw: ${app.name}: journal not applied (${reason}); the instance cold-booted`);
+          }
         },
         stopped: (reason, message) => {
           metrics.counter(STOPS, "", { ...labels, reason });

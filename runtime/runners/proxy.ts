@@ -3,9 +3,10 @@
  * pre-opened fd 3 of a preview1 server). Each request is written into a virtual connection and
  * the guest's answer is parsed back into a streamed {@linkcode Response}.
  *
- * Connections are kept alive and reused one request at a time, because most guests are
- * single-threaded accept loops: a second connection would wait in the backlog while the guest
- * keeps reading the first.
+ * Connections are kept alive and reused. By default one request is in flight at a time, because
+ * many guests are single-threaded accept loops: a second connection would wait in the backlog
+ * while the guest keeps reading the first. Event-loop guests can be given several connections
+ * (`maxConnections`), one request on each, so that one wake-up of the guest serves many.
  *
  * @module
  */
@@ -65,6 +66,14 @@ export function connectionFromStreams(
 export interface ProxyRunnerOptions {
   /** Opens a fresh connection to the guest's HTTP port. */
   connect(): Promise<GuestConnection>;
+  /**
+   * Requests in flight at once, each on its own kept-alive connection. Only a guest that
+   * serves several connections at a time (an event loop over epoll or poll) may get more than
+   * one: a blocking accept loop would leave the second connection in its backlog while it
+   * waits for the next request on the first.
+   * @default {1}
+   */
+  maxConnections?: number;
   /**
    * Largest response head (status line and headers) accepted from the guest, in bytes.
    * @default {65536}
@@ -511,11 +520,15 @@ interface LiveConnection {
  */
 export function createProxyRunner(options: ProxyRunnerOptions): Runner {
   const maxHeadBytes = options.maxHeadBytes ?? 65536;
-  let idle: LiveConnection | undefined;
-  // One request at a time per instance; see the module comment.
-  let tail: Promise<unknown> = Promise.resolve();
+  const maxConnections = Math.max(1, Math.floor(options.maxConnections ?? 1));
+  /** Kept-alive connections with no request on them, most recently used last. */
+  const idle: LiveConnection[] = [];
+  /** Connections open or being opened (idle ones included). */
+  let open = 0;
+  /** Requests waiting for a connection, oldest first. */
+  const waiting: (() => void)[] = [];
 
-  async function open(): Promise<LiveConnection> {
+  async function connect(): Promise<LiveConnection> {
     const conn = await options.connect();
     return { conn, reader: new ByteReader(() => conn.read()) };
   }
@@ -526,18 +539,55 @@ export function createProxyRunner(options: ProxyRunnerOptions): Runner {
     } catch { /* already closed */ }
   }
 
+  /** A connection slot became free: hand it to the oldest waiting request. */
+  function wakeNext() {
+    const next = waiting.shift();
+    if (next) next();
+  }
+
+  /** Gives back a connection once its response has been fully read (or dropped). */
+  function release(live: LiveConnection, reusable: boolean) {
+    if (reusable) idle.push(live);
+    else {
+      discard(live);
+      open--;
+    }
+    wakeNext();
+  }
+
+  /**
+   * Takes an idle connection, or reserves a new one (undefined), waiting while every allowed
+   * connection carries a request.
+   */
+  async function slot(): Promise<LiveConnection | undefined> {
+    while (idle.length === 0 && open >= maxConnections) {
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+    const live = idle.pop();
+    if (live === undefined) open++;
+    return live;
+  }
+
   async function exchange(
     request: RawRequest,
-  ): Promise<{ raw?: RawResponse; response?: Response; released: Promise<void> }> {
+  ): Promise<{ raw?: RawResponse; response?: Response }> {
     const body = request.body ?? new Uint8Array(0);
     const head = serializeHead(request.method, request.url, request.headers, body.length);
-    let live = idle;
-    idle = undefined;
+    let live: LiveConnection | undefined;
+    if (idle.length > 0) live = idle.pop();
+    else if (open < maxConnections) open++;
+    else live = await slot();
     // A kept-alive connection may have been closed by the guest meanwhile; retry once on a
     // fresh one when nothing of the response arrived.
     for (let attempt = 0;; attempt++) {
       const reused = live !== undefined;
-      live ??= await open();
+      try {
+        live ??= await connect();
+      } catch (err) {
+        open--;
+        wakeNext();
+        throw err;
+      }
       try {
         if (body.length > 0 && head.length + body.length <= WRITE_CHUNK) {
           const both = new Uint8Array(head.length + body.length);
@@ -550,28 +600,26 @@ export function createProxyRunner(options: ProxyRunnerOptions): Runner {
         }
         const result = await readRaw(live.reader, request.method, maxHeadBytes, INLINE_BODY);
         const current = live;
-        const released = result.done.then((reusable) => {
-          if (reusable && idle === undefined) idle = current;
-          else discard(current);
-        });
-        return { ...result, released };
+        // The connection carries the next request once this response has been read whole.
+        result.done.then((reusable) => release(current, reusable));
+        return result;
       } catch (err) {
         discard(live);
         live = undefined;
         const closedEarly = err instanceof ProxyProtocolError &&
           err.message.includes("closed the connection in the middle of a response status");
         if (!(reused && attempt === 0 && (closedEarly || !(err instanceof ProxyProtocolError)))) {
+          open--;
+          wakeNext();
           throw err;
         }
       }
     }
   }
 
-  function queue(request: RawRequest): Promise<RawResponse | Response> {
-    const result = tail.then(() => exchange(request));
-    // The next request waits until this response's body has been fully read or dropped.
-    tail = result.then((r) => r.released, () => {});
-    return result.then((r) => r.raw ?? r.response!);
+  async function queue(request: RawRequest): Promise<RawResponse | Response> {
+    const result = await exchange(request);
+    return result.raw ?? result.response!;
   }
 
   return {
