@@ -290,14 +290,7 @@ export function createHost(options: HostOptions): Host {
     }
     const hostHeader = request.headers.get("host") ?? new URL(request.url).host;
     const name = router.match(hostHeader);
-    if (name === undefined) {
-      const known = [...pools.keys()].map((n) => `${n}.localhost`).join(", ");
-      return text(
-        404,
-        `No app serves host "${hostHeader}". Apps: ${known || "none"}; ` +
-          `use one of these host names or start the server with --default-app NAME`,
-      );
-    }
+    if (name === undefined) return text(404, unknownHost(hostHeader, request.url));
     const entry = pools.get(name);
     if (!entry) {
       const failed = broken.get(name);
@@ -349,6 +342,37 @@ export function createHost(options: HostOptions): Host {
       statusText: res.statusText,
       headers: out,
     });
+  }
+
+  /** The 404 for a Host header no app claims: which apps there are and how to reach them. */
+  function unknownHost(hostHeader: string, url: string): string {
+    const { protocol, host } = new URL(url);
+    const port = host.includes(":") ? host.slice(host.lastIndexOf(":")) : "";
+    const lines = [`No app serves host "${hostHeader}".`, ""];
+    if (pools.size === 0 && broken.size === 0) {
+      lines.push("This server has no apps. Start it with --apps DIR (a directory of apps).");
+      return lines.join("\n");
+    }
+    lines.push("Apps on this server are chosen by the Host header:", "");
+    const width = Math.max(...[...pools.keys(), ...broken.keys()].map((n) => n.length));
+    for (const { app } of pools.values()) {
+      const hosts = [`${app.name}.localhost`, ...(app.domains ?? [])];
+      lines.push(
+        `  ${app.name.padEnd(width)}  curl -H 'Host: ${app.name}.localhost' ${protocol}//${host}/`,
+      );
+      if (hosts.length > 1) lines.push(`  ${"".padEnd(width)}  also: ${hosts.slice(1).join(", ")}`);
+    }
+    for (const app of broken.values()) {
+      lines.push(`  ${app.name.padEnd(width)}  failed to load; see /_thaw/health`);
+    }
+    const example = pools.keys().next().value ?? [...broken.keys()][0];
+    lines.push(
+      "",
+      `*.localhost names resolve to loopback, so http://${example}.localhost${port}/ works in a`,
+      "browser or curl without -H. Start the server with --default-app NAME to send every other",
+      "host name to one app. Health: /_thaw/health, metrics: /_thaw/metrics.",
+    );
+    return lines.join("\n");
   }
 
   function count(entry: PoolEntry, status: number) {

@@ -35,6 +35,36 @@ Deno.test("host routes by Host header and adds Server-Timing", async () => {
   }
 });
 
+Deno.test("an unknown host gets a 404 that lists the apps and how to reach them", async () => {
+  const host = createHost({
+    apps: [fakeApp("alpha", { domains: ["alpha.example.com"] }), fakeApp("beta")],
+    broken: [{ name: "gamma", message: "gamma/app.yaml:1:1: broken" }],
+    prespawn: 0,
+  });
+  try {
+    const res = await host.fetch(get("127.0.0.1:8000"));
+    assert.equal(res.status, 404);
+    const body = await res.text();
+    assert.match(body, /^No app serves host "127\.0\.0\.1:8000"\./);
+    assert.match(body, /alpha +curl -H 'Host: alpha\.localhost' http:\/\/127\.0\.0\.1:8000\//);
+    assert.match(body, /also: alpha\.example\.com/);
+    assert.match(body, /beta +curl -H 'Host: beta\.localhost' http:\/\/127\.0\.0\.1:8000\//);
+    assert.match(body, /gamma +failed to load; see \/_thaw\/health/);
+    assert.match(body, /http:\/\/alpha\.localhost:8000\/ works/);
+    assert.match(body, /--default-app NAME/);
+  } finally {
+    await host.close();
+  }
+  const empty = createHost({ apps: [], prespawn: 0 });
+  try {
+    const res = await empty.fetch(get("127.0.0.1"));
+    assert.equal(res.status, 404);
+    assert.match(await res.text(), /This server has no apps\. Start it with --apps DIR/);
+  } finally {
+    await empty.close();
+  }
+});
+
 Deno.test("host serves the default app for unknown hosts", async () => {
   const host = createHost({ apps: [fakeApp("main")], defaultApp: "main", prespawn: 0 });
   try {
