@@ -4,7 +4,8 @@
 #
 # Usage: bash bench/host_load.sh [DURATION] [CONNECTIONS] [PATH]
 #   defaults: 30s, 64, /health (the example's smallest response)
-# Prints wrk's output for each target and a summary table (req/s, p99, errors, ratio).
+# Prints wrk's output for each target and a summary table (req/s, p99, errors, the server's CPU
+# time per request over all its threads, ratio).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration="${1:-30s}"
@@ -27,23 +28,34 @@ wait_for() { # url [host]
   exit 1
 }
 
-run_wrk() { # name url [host]
-  local out
-  out="$(wrk -t"$threads" -c"$conns" -d"$duration" --latency ${3:+-H "Host: $3"} "$2")"
+# CPU ticks (user + system, every thread) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+run_wrk() { # name pid url [host]
+  local out t0 t1
+  t0="$(cpu_ticks "$2")"
+  out="$(wrk -t"$threads" -c"$conns" -d"$duration" --latency ${4:+-H "Host: $4"} "$3")"
+  t1="$(cpu_ticks "$2")"
   echo "== $1" >&2
   echo "$out" >&2
-  local rps p99 errors
+  local rps p99 errors requests cpu
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
   errors="$(awk '/Non-2xx or 3xx/ {n += $NF} /Socket errors/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")"
-  echo "$1 $rps $p99 $errors"
+  requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+  # The server's CPU time per request, all threads, in µs (ticks are 1/100 s).
+  cpu="$(awk -v a="$t0" -v b="$t1" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {printf "%.1f", (b - a) * 1e6 / hz / n}')"
+  echo "$1 $rps $p99 $errors $cpu"
 }
 
 cd "$root"
 deno run --allow-net bench/host_hello.ts "$hello_port" >/dev/null &
+hello_pid=$!
 pids+=($!)
 deno run -A main.ts --apps examples --port "$thaw_port" --max-instances "${THAW_MAX_INSTANCES:-2}" \
   >/dev/null 2>&1 &
+thaw_pid=$!
 pids+=($!)
 wait_for "http://127.0.0.1:$hello_port/"
 wait_for "http://127.0.0.1:$thaw_port$path" "$app_host"
@@ -51,17 +63,17 @@ wait_for "http://127.0.0.1:$thaw_port$path" "$app_host"
 wrk -t1 -c8 -d2s "http://127.0.0.1:$hello_port/" >/dev/null
 wrk -t1 -c8 -d2s -H "Host: $app_host" "http://127.0.0.1:$thaw_port$path" >/dev/null
 
-hello="$(run_wrk deno-hello "http://127.0.0.1:$hello_port/")"
-thaw="$(run_wrk thaw-proxy "http://127.0.0.1:$thaw_port$path" "$app_host")"
+hello="$(run_wrk deno-hello "$hello_pid" "http://127.0.0.1:$hello_port/")"
+thaw="$(run_wrk thaw-proxy "$thaw_pid" "http://127.0.0.1:$thaw_port$path" "$app_host")"
 metrics="$(curl -s "http://127.0.0.1:$thaw_port/_thaw/metrics" | grep -E '^thaw_(cold_starts_total|instances|requests_total)\{app="wasix' || true)"
 
-read -r _ h_rps h_p99 h_err <<<"$hello"
-read -r _ t_rps t_p99 t_err <<<"$thaw"
+read -r _ h_rps h_p99 h_err h_cpu <<<"$hello"
+read -r _ t_rps t_p99 t_err t_cpu <<<"$thaw"
 ratio="$(awk -v a="$t_rps" -v b="$h_rps" 'BEGIN {printf "%.1f", 100 * a / b}')"
 echo
 echo "wrk -t$threads -c$conns -d$duration --latency, $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
-printf '%-12s %12s %10s %8s\n' target "req/s" p99 errors
-printf '%-12s %12s %10s %8s\n' deno-hello "$h_rps" "$h_p99" "$h_err"
-printf '%-12s %12s %10s %8s\n' thaw-proxy "$t_rps" "$t_p99" "$t_err"
+printf '%-12s %12s %10s %8s %14s\n' target "req/s" p99 errors "server CPU/req"
+printf '%-12s %12s %10s %8s %11s µs\n' deno-hello "$h_rps" "$h_p99" "$h_err" "$h_cpu"
+printf '%-12s %12s %10s %8s %11s µs\n' thaw-proxy "$t_rps" "$t_p99" "$t_err" "$t_cpu"
 echo "thaw-proxy / deno-hello throughput: $ratio%"
 echo "$metrics"

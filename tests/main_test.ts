@@ -59,9 +59,33 @@ Deno.test("main.ts serves the bundled examples by default", async () => {
     await wasix.text();
     const p1 = await rawFetch(server.port, "preview1-server.localhost", "/");
     assert.match(await p1.text(), /hello from preview1-server/);
+    const rack = await rawFetch(server.port, "ruby-blog.localhost", "/");
+    assert.equal(rack.status, 200);
+    assert.match(await rack.text(), /<title>/);
     const health = await (await rawFetch(server.port, "localhost", "/_thaw/health")).json();
     assert.equal(health.status, "ok");
-    assert.ok(health.apps.length >= 3);
+    // Every bundled example is served, and none failed to load.
+    const examples: string[] = [];
+    for await (const e of Deno.readDir(new URL("../examples", import.meta.url))) {
+      try {
+        await Deno.stat(new URL(`../examples/${e.name}/app.yaml`, import.meta.url));
+        examples.push(e.name);
+      } catch { /* not an app */ }
+    }
+    const served = health.apps.map((a: { name: string; status: string }) =>
+      `${a.name}:${a.status}`
+    );
+    assert.deepEqual(served.sort(), examples.sort().map((n) => `${n}:ok`));
+    // A request with no app's Host header gets a 404 that says how to reach each app.
+    const lost = await rawFetch(server.port, `127.0.0.1:${server.port}`, "/");
+    assert.equal(lost.status, 404);
+    const page = await lost.text();
+    for (const name of examples) {
+      assert.ok(
+        page.includes(`curl -H 'Host: ${name}.localhost' http://127.0.0.1:${server.port}/`),
+        page,
+      );
+    }
   } finally {
     const status = await server.stop();
     assert.equal(status.code, 0);

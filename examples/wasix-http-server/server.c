@@ -68,20 +68,6 @@ static void buf_append(buf_t *b, const void *data, size_t n) {
   b->len += n;
 }
 
-static void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#include <stdarg.h>
-static void buf_printf(buf_t *b, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  buf_reserve(b, (size_t)n + 1);
-  va_start(ap, fmt);
-  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
 static void buf_consume(buf_t *b, size_t n) {
   memmove(b->data, b->data + n, b->len - n);
   b->len -= n;
@@ -99,11 +85,33 @@ static const char *status_text(int status) {
   }
 }
 
+static void buf_str(buf_t *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+/* Appends `n` in decimal (the hot path avoids printf). */
+static void buf_uint(buf_t *b, unsigned long long n) {
+  char tmp[24];
+  size_t at = sizeof tmp;
+  do {
+    tmp[--at] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n);
+  buf_append(b, tmp + at, sizeof tmp - at);
+}
+
 static void respond(conn_t *c, int status, const char *type, const void *body, size_t len,
                     int keep_alive) {
-  buf_printf(&c->out,
-             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nServer: thaw-wasix-demo\r\n%s\r\n",
-             status, status_text(status), type, len, keep_alive ? "" : "Connection: close\r\n");
+  buf_reserve(&c->out, 160 + strlen(type) + len);
+  buf_str(&c->out, "HTTP/1.1 ");
+  buf_uint(&c->out, (unsigned)status);
+  buf_str(&c->out, " ");
+  buf_str(&c->out, status_text(status));
+  buf_str(&c->out, "\r\nContent-Type: ");
+  buf_str(&c->out, type);
+  buf_str(&c->out, "\r\nContent-Length: ");
+  buf_uint(&c->out, len);
+  buf_str(&c->out, "\r\nServer: thaw-wasix-demo\r\n");
+  if (!keep_alive) buf_str(&c->out, "Connection: close\r\n");
+  buf_str(&c->out, "\r\n");
   buf_append(&c->out, body, len);
   if (!keep_alive) c->close_after = 1;
 }
@@ -238,6 +246,30 @@ static long decode_chunked(const char *p, size_t avail, buf_t *out) {
   }
 }
 
+/* Copies the next space-separated word of `*p` into `out` (at most `max` bytes); -1 if none or
+ * too long. */
+static int next_word(const char **p, char *out, size_t max) {
+  const char *s = *p;
+  while (*s == ' ' || *s == '\t') s++;
+  size_t n = 0;
+  while (s[n] && s[n] != ' ' && s[n] != '\t') n++;
+  if (n == 0 || n > max) return -1;
+  memcpy(out, s, n);
+  out[n] = 0;
+  *p = s + n;
+  return 0;
+}
+
+/* Splits "METHOD TARGET VERSION" (exactly three words); -1 when malformed. */
+static int split_request_line(const char *line, char *method, char *target, char *version) {
+  const char *p = line;
+  if (next_word(&p, method, 15) || next_word(&p, target, 2047) || next_word(&p, version, 15)) {
+    return -1;
+  }
+  while (*p == ' ' || *p == '\t') p++;
+  return *p ? -1 : 0;
+}
+
 /* Parses and answers every complete request buffered on `c`. */
 static void process_input(conn_t *c) {
   buf_t chunked = {0};
@@ -255,7 +287,7 @@ static void process_input(conn_t *c) {
     }
     size_t head_len = (size_t)(hdr_end - c->in.data);
     /* Parse the request line alone, NUL-terminated (the buffer itself is not). */
-    char line[2100], method[16], target[2048], version[16], extra[2];
+    char line[2100], method[16], target[2048], version[16];
     const char *eol = memchr(c->in.data, '\n', head_len);
     size_t line_len = (size_t)(eol - c->in.data);
     if (line_len > 0 && c->in.data[line_len - 1] == '\r') line_len--;
@@ -265,8 +297,7 @@ static void process_input(conn_t *c) {
     }
     memcpy(line, c->in.data, line_len);
     line[line_len] = 0;
-    if (sscanf(line, "%15s %2047s %15s %1s", method, target, version, extra) != 3 ||
-        strncmp(version, "HTTP/1.", 7)) {
+    if (split_request_line(line, method, target, version) != 0 || strncmp(version, "HTTP/1.", 7)) {
       respond_text(c, 400, "bad request line\n", 0);
       break;
     }

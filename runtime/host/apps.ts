@@ -94,7 +94,7 @@ async function findJournal(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** What the host needs from runtime/snapshot, loaded only when a bundle is served. */
+/** What the host needs from runtime/snapshot to boot proxy and WCGI apps. */
 interface SnapshotSupport {
   /** The Worker boot function that restores from a journal (or cold-boots). */
   SNAPSHOT_BOOT_URL: string;
@@ -103,7 +103,8 @@ interface SnapshotSupport {
 }
 
 function loadSnapshotSupport(): Promise<SnapshotSupport> {
-  // Computed, so hosts without bundles never load (or type-check against) the snapshot code.
+  // Computed, so the host does not load the snapshot code (binaryen, the journal codec) until an
+  // app needs it.
   return import(new URL(["..", "snapshot", "mod.ts"].join("/"), import.meta.url).href);
 }
 
@@ -202,8 +203,11 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
   }
   const journal = await findJournal(dir);
   let extraRead: readonly string[] = [];
-  if (journal && bootUrl === undefined) {
-    // A bundle of a proxy or WCGI app: instances restore from its journal.
+  if (bootUrl === undefined) {
+    // Proxy and WCGI apps boot through the instaboot boot function, bundle or not: a bundle's
+    // instances restore from its journal, and every cold boot (a plain app, or a journal that does
+    // not apply) gives the guest the same file system as a restore: a writable memory `/` with the
+    // package mounted read-only.
     const snapshot = await loadSnapshotSupport();
     bootUrl = snapshot.SNAPSHOT_BOOT_URL;
     extraRead = snapshot.SNAPSHOT_WORKER_READ;

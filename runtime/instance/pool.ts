@@ -121,7 +121,9 @@ export class WorkerSpawner {
     const start = performance.now();
     const key = keyOf(permissions, bootUrl);
     let blank = this.#reserves.get(key)?.blanks.shift();
-    if (blank) queueMicrotask(() => this.#refill(key));
+    // Refill on a later task: `new Worker` blocks this thread for 10-20 ms, which must not delay
+    // the cold start that took this blank (its init message goes out first).
+    if (blank) setTimeout(() => this.#refill(key), 0);
     blank ??= this.#spawn(permissions, bootUrl);
     await blank.ready;
     return { worker: blank.worker, spawnMs: performance.now() - start };

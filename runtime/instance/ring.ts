@@ -102,12 +102,26 @@ export class Ring {
     this.#u8.set(json, off + 8);
     if (body) this.#u8.set(body, off + 8 + json.length);
     Atomics.store(this.#ctl, W, (w + padded) | 0);
-    // Waking costs a futex call; skip it while the consumer is busy draining. The consumer sets
-    // WAITING before its last look at W, so one of the two always sees the other (the atomics
-    // are sequentially consistent).
-    if (Atomics.load(this.#ctl, WAITING) !== 0) Atomics.notify(this.#ctl, W);
+    // Waking costs a futex call and a task on the consumer's thread: wake once for every message
+    // written in this turn of the event loop (the microtask runs before this thread can idle).
+    if (!this.#wakeQueued) {
+      this.#wakeQueued = true;
+      queueMicrotask(this.#wake);
+    }
     return true;
   }
+
+  #wakeQueued = false;
+
+  /**
+   * Wakes the consumer if it sleeps; skipped while it is busy draining. The consumer sets
+   * WAITING before its last look at W, so one of the two always sees the other (the atomics are
+   * sequentially consistent).
+   */
+  readonly #wake = (): void => {
+    this.#wakeQueued = false;
+    if (Atomics.load(this.#ctl, WAITING) !== 0) Atomics.notify(this.#ctl, W);
+  };
 
   /** Reads every available message, in order. Returns how many were read. */
   drain(onMessage: (head: unknown, body: Uint8Array<ArrayBuffer> | null) => void): number {

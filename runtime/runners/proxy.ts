@@ -155,7 +155,24 @@ function serializeHead(
   const bodyAllowed = bodyLength > 0 || !(method === "GET" || method === "HEAD");
   if (bodyAllowed) head += `content-length: ${bodyLength}\r\n`;
   head += "connection: keep-alive\r\n\r\n";
-  return encoder.encode(head);
+  return asciiEncode(head);
+}
+
+/** UTF-8 encodes `text`; plain ASCII (every usual head) without a call into the runtime. */
+function asciiEncode(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return encoder.encode(text);
+    out[i] = c;
+  }
+  return out;
+}
+
+/** Decodes latin1 bytes; small heads without a call into the runtime. */
+function latin1Decode(bytes: Uint8Array): string {
+  if (bytes.length > 4096) return latin1.decode(bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** A pull-based byte reader with put-back, over a guest's readable side. */
@@ -226,6 +243,25 @@ class ByteReader {
     return out;
   }
 
+  /**
+   * The lines of a response head (status line and headers, without the blank line) when the
+   * whole head, starting with "H", is buffered within `limit` bytes; it is consumed. Null
+   * otherwise, and nothing is consumed.
+   */
+  headBlock(limit: number): string[] | null {
+    const buf = this.#buf;
+    if (buf.length === 0 || buf[0] !== 72) return null;
+    const end = Math.min(buf.length, limit + 4);
+    for (let i = 0; i + 3 < end; i++) {
+      if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+        const text = latin1Decode(buf.subarray(0, i));
+        this.#buf = buf.subarray(i + 4);
+        return text.split("\r\n");
+      }
+    }
+    return null;
+  }
+
   /** Reads a CRLF-terminated line (without the CRLF), at most `limit` bytes. */
   async line(limit: number, what: string): Promise<string> {
     let from = 0;
@@ -270,7 +306,11 @@ async function readHead(
   reader: ByteReader,
   maxHeadBytes: number,
 ): Promise<ResponseHead & { framingHeaders: { te?: string; cl?: string } }> {
-  let statusLine = await reader.line(maxHeadBytes, "response status line");
+  // Usually the whole head has arrived already: split it at once instead of line by line.
+  if (reader.buffered === 0) await reader.fill(); // at EOF, line() below reports it
+  const block = reader.headBlock(maxHeadBytes);
+  let at = 0;
+  let statusLine = block ? block[at++] : await reader.line(maxHeadBytes, "response status line");
   // Tolerate stray blank lines before the status line (RFC 9112 section 2.2).
   while (statusLine === "") statusLine = await reader.line(maxHeadBytes, "response status line");
   const match = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
@@ -290,7 +330,9 @@ async function readHead(
   let connection = "";
   let total = statusLine.length;
   while (true) {
-    const line = await reader.line(maxHeadBytes, "response header");
+    const line = block
+      ? (at < block.length ? block[at++] : "")
+      : await reader.line(maxHeadBytes, "response header");
     if (line === "") break;
     total += line.length + 2;
     if (total > maxHeadBytes) {

@@ -66,6 +66,7 @@ export {
   type RubyJournalRejectReason,
 } from "./ruby/journal.ts";
 export { MemoryPool, type PoolOptions, type PoolStats } from "./ruby/memory_pool.ts";
+export { readWholeFile } from "./ruby/read_file.ts";
 
 /**
  * URL of the instance Worker boot function for rack apps (the Worker's `bootUrl`): it

@@ -17,7 +17,6 @@ import { bytesInput, CollectOutput } from "../wasi/mod.ts";
 import { createProxyRunner, createWcgiRunner, type Runner } from "../runners/mod.ts";
 import type { BootResult, InstanceSpec } from "../instance/mod.ts";
 import { acceptJournal, configHash, type RejectReason } from "./accept.ts";
-import { guestConnection } from "./capture.ts";
 import type { Guest, GuestConfig, RunOutcome } from "./guest.ts";
 import { moduleIdentity, readPrepareInfo } from "./prepare.ts";
 import {
@@ -47,7 +46,21 @@ export function guestConfigOf(spec: InstanceSpec): GuestConfig {
   };
 }
 
+/** Connections an event-loop guest gets at once (the host sends at most 16 requests per instance). */
+const GUEST_CONNECTIONS = 16;
+
+/**
+ * True when the guest waits with `epoll_wait`: it serves many connections at a time, so the proxy
+ * runner may keep several requests in flight on it (as the Worker's plain boot does).
+ */
+function multiplexes(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.imports(module).some((i) =>
+    i.module.startsWith("wasix_") && i.name === "epoll_wait"
+  );
+}
+
 async function proxyRunner(
+  module: WebAssembly.Module,
   restored: Restored,
   spec: InstanceSpec,
   timeoutMs: number,
@@ -76,7 +89,17 @@ async function proxyRunner(
   }
   const p = port;
   return createProxyRunner({
-    connect: () => Promise.resolve(guestConnection(guest.net.connect(p))),
+    maxConnections: multiplexes(module) ? GUEST_CONNECTIONS : 1,
+    // The vnet stream's own async calls, not Web streams: the request path stays as short as the
+    // plain Worker boot's.
+    connect: () => {
+      const stream = guest.net.connect(p);
+      return Promise.resolve({
+        read: () => stream.readAsync(),
+        write: (chunk: Uint8Array) => stream.writeAsync(chunk),
+        close: () => stream.close(),
+      });
+    },
   });
 }
 
@@ -170,7 +193,7 @@ export async function bootOrRestore(
         }
         const restored = restoreInstance(source, config, io);
         await restored.resumed;
-        const runner = await proxyRunner(restored, spec, timeoutMs);
+        const runner = await proxyRunner(module, restored, spec, timeoutMs);
         return {
           mode: "restore",
           runner,
@@ -208,7 +231,7 @@ export async function bootOrRestore(
     throw new Error(`${spec.name}: the instaboot boot function serves proxy and wcgi apps only`);
   }
   const booted = bootInstance({ module, info: prepared }, config, io);
-  const runner = await proxyRunner(booted, spec, timeoutMs);
+  const runner = await proxyRunner(module, booted, spec, timeoutMs);
   return {
     mode: "cold",
     rejected,
@@ -236,10 +259,26 @@ function fallbackInfo(module: WebAssembly.Module): NonNullable<ReturnType<typeof
   };
 }
 
+function prefixLines(name: string): (chunk: Uint8Array) => void {
+  const decoder = new TextDecoder();
+  let partial = "";
+  return (chunk) => {
+    partial += decoder.decode(chunk, { stream: true });
+    const lines = partial.split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) console.error(`[${name}] ${line}`);
+  };
+}
+
 /**
- * The Worker's boot function (see runtime/instance/worker.ts `BootFunction`).
+ * The Worker's boot function (see runtime/instance/worker.ts `BootFunction`). The host uses it for
+ * every proxy and WCGI app, bundle or not, so a plain app's cold boot and a bundle's restore (or
+ * fallback cold boot) give the guest the same world: a writable memory `/` with the package
+ * mounted read-only.
  */
 export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
-  const d = await bootOrRestore(module, spec);
+  // The guest's output goes to the host's log, each line prefixed with the app's name.
+  const log = prefixLines(spec.name);
+  const d = await bootOrRestore(module, spec, { stdout: log, stderr: log });
   return { runner: d.runner, phases: d.phases, exited: d.exited };
 }

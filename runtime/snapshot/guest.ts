@@ -22,12 +22,14 @@ import {
   type SyscallTable,
   UNWIND,
   WASI_MODULE,
+  wasiImports,
   wasiSyscalls,
 } from "../wasi/mod.ts";
 import {
   SocketHandle,
   WASIX_BLOCKING_IMPORTS,
   WASIX_MODULE,
+  wasixImports,
   wasixState,
   wasixSyscalls,
 } from "../wasix/mod.ts";
@@ -207,17 +209,20 @@ export class Guest {
     }
     const ctl = info.asyncify === "added" ? new AsyncifyController(info) : null;
     const counters = { envReads: 0 };
-    const namespace = (table: SyscallTable, blocking: ReadonlySet<string>) => {
-      const plain = buildImports(table, new Set(), { jspi: false });
+    const countEnvReads = (ns: WebAssembly.ModuleImports) => {
       for (const name of ["environ_sizes_get", "environ_get"]) {
-        const fn = plain[name] as ((...a: unknown[]) => unknown) | undefined;
+        const fn = ns[name] as ((...a: unknown[]) => unknown) | undefined;
         if (fn) {
-          plain[name] = (...a: unknown[]) => {
+          ns[name] = (...a: unknown[]) => {
             counters.envReads++;
             return fn(...a);
           };
         }
       }
+      return ns;
+    };
+    const namespace = (table: SyscallTable, blocking: ReadonlySet<string>) => {
+      const plain = countEnvReads(buildImports(table, new Set(), { jspi: false }));
       for (const name of blocking) {
         const fn = plain[name] as ((...a: unknown[]) => unknown) | undefined;
         if (fn === undefined) continue;
@@ -225,13 +230,21 @@ export class Guest {
       }
       return plain;
     };
-    const imports: WebAssembly.Imports = {
-      [WASI_MODULE]: namespace(wasiSyscalls(proc), WASIX_BLOCKING_IMPORTS),
-      [WASIX_MODULE]: namespace(
-        { ...wasiSyscalls(proc), ...wasixSyscalls(proc) },
-        WASIX_BLOCKING_IMPORTS,
-      ),
-    };
+    // With no asyncify and no hook to serve (a host-side cold boot, or the restore of a reactor),
+    // the guest gets the runtime's own import tables, with their fast paths for calls that do
+    // not block; capture and asyncified guests need every blocking import to go through the hook.
+    const imports: WebAssembly.Imports = ctl === null && proc.hook === null
+      ? {
+        [WASI_MODULE]: countEnvReads(wasiImports(proc, { blocking: WASIX_BLOCKING_IMPORTS })),
+        [WASIX_MODULE]: countEnvReads(wasixImports(proc, { net })),
+      }
+      : {
+        [WASI_MODULE]: namespace(wasiSyscalls(proc), WASIX_BLOCKING_IMPORTS),
+        [WASIX_MODULE]: namespace(
+          { ...wasiSyscalls(proc), ...wasixSyscalls(proc) },
+          WASIX_BLOCKING_IMPORTS,
+        ),
+      };
     if (options.memory) imports.thaw = { memory: options.memory };
     const instance = new WebAssembly.Instance(module, imports);
     ctl?.bind(instance);

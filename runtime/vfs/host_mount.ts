@@ -31,14 +31,44 @@ export interface HostMountOptions {
 
 let nextDev = 1 << 20;
 
+/**
+ * The current host-operation epoch. A directory verified in this epoch is not verified again:
+ * `runtime/wasi` starts a new epoch at every syscall (no guest code runs within one), and every
+ * host mutation starts one too.
+ */
+let epoch = 0;
+
+/** Starts a new epoch (called by the WASI layer at every syscall). */
+export function nextHostEpoch(): void {
+  epoch++;
+}
+
 class MountContext {
   readonly root: string;
   readonly readOnly: boolean;
   readonly dev = nextDev++;
 
+  readonly #dirty = new Set<HostFileIo>();
+
   constructor(root: string, readOnly: boolean) {
     this.root = root;
     this.readOnly = readOnly;
+  }
+
+  /** Remembers a file with buffered writes; they are flushed when the guest next yields. */
+  markDirty(io: HostFileIo): void {
+    if (this.#dirty.size === 0) queueMicrotask(() => this.flushAll());
+    this.#dirty.add(io);
+  }
+
+  /**
+   * Writes out every buffered write of this mount. Called before any other host access, so
+   * nothing (another fd, a stat, a listing) ever sees the file without its buffered bytes.
+   */
+  flushAll(): void {
+    if (this.#dirty.size === 0) return;
+    for (const io of this.#dirty) io.flush();
+    this.#dirty.clear();
   }
 
   /** Fails unless `hostPath` (a directory) really lies inside the mount. */
@@ -82,7 +112,8 @@ export function hostMount(hostPath: string, options: HostMountOptions = {}): Dir
     throw mapHostError(e, hostPath);
   }
   if (!Deno.statSync(real).isDirectory) fail("NOTDIR", `Not a directory: ${hostPath}`);
-  return new HostDir(new MountContext(real, options.readOnly ?? false), real);
+  const st = Deno.statSync(real);
+  return new HostDir(new MountContext(real, options.readOnly ?? false), real, null, st);
 }
 
 /** A read-only mount of a host directory (an app's package). */
@@ -141,10 +172,13 @@ abstract class HostNode {
   abstract readonly kind: VNode["kind"];
   readonly ctx: MountContext;
   readonly path: string;
+  /** The directory this node was found in (null for the mount's root). */
+  readonly parent: HostDir | null;
 
-  constructor(ctx: MountContext, path: string) {
+  constructor(ctx: MountContext, path: string, parent: HostDir | null) {
     this.ctx = ctx;
     this.path = path;
+    this.parent = parent;
   }
 
   get readOnly(): boolean {
@@ -155,13 +189,14 @@ abstract class HostNode {
     return this.ctx.dev;
   }
 
-  /** Checks that the directory holding this node is still inside the mount. */
+  /** Checks that the directory holding this node is still the one found inside the mount. */
   confineParent(): void {
-    const slash = this.path.lastIndexOf("/");
-    if (this.path !== this.ctx.root) this.ctx.confine(slash <= 0 ? "/" : this.path.slice(0, slash));
+    if (this.parent !== null) this.parent.verify();
+    if (this instanceof HostDir) this.verify();
   }
 
   stat(): NodeStat {
+    this.ctx.flushAll();
     this.confineParent();
     try {
       return toStat(this.ctx, Deno.lstatSync(this.path), this.kind);
@@ -175,7 +210,7 @@ abstract class HostNode {
     if (this.kind === "symlink") {
       fail("NOTSUP", `Cannot set the times of a host symlink: ${this.path}`);
     }
-    const f = verifiedOpen(this.ctx, this.path, false, this.kind === "dir");
+    const f = verifiedOpen(this, false, this.kind === "dir");
     try {
       const st = f.statSync();
       const a = atim === null ? st.atime ?? new Date(0) : new Date(Number(atim / 1_000_000n));
@@ -190,10 +225,13 @@ abstract class HostNode {
 }
 
 /**
- * Opens `path` and proves the open file is the one inside the mount: a symlink swapped in between
- * the resolver's check and the open is detected and refused.
+ * Opens a looked-up node and proves the open file is that node: the opened file's device and inode
+ * must equal those the lookup found (with `lstat`, which never follows a final symlink), and the
+ * containing directory must still be the one found inside the mount. A symlink swapped in since
+ * the lookup is detected and the file closed.
  */
-function verifiedOpen(ctx: MountContext, path: string, write: boolean, dir: boolean): Deno.FsFile {
+function verifiedOpen(node: HostNode, write: boolean, dir: boolean): Deno.FsFile {
+  const path = node.path;
   let f: Deno.FsFile;
   try {
     f = Deno.openSync(path, { read: true, write });
@@ -202,14 +240,13 @@ function verifiedOpen(ctx: MountContext, path: string, write: boolean, dir: bool
   }
   try {
     const opened = f.statSync();
-    const real = Deno.realPathSync(path);
-    const there = Deno.lstatSync(real);
+    const want = node as HostNode & { hostDev: number; hostIno: number };
     if (
-      !ctx.inside(real) || opened.ino !== there.ino || opened.dev !== there.dev ||
-      opened.isDirectory !== dir
+      opened.ino !== want.hostIno || opened.dev !== want.hostDev || opened.isDirectory !== dir
     ) {
-      fail("PERM", `Host file changed while opening (symlink race?): ${path}`);
+      fail("PERM", `Host file changed since it was looked up (symlink race?): ${path}`);
     }
+    node.confineParent();
     return f;
   } catch (e) {
     f.close();
@@ -219,24 +256,85 @@ function verifiedOpen(ctx: MountContext, path: string, write: boolean, dir: bool
 
 class HostFile extends HostNode implements FileNode {
   readonly kind = "file" as const;
+  /** Device and inode found when the file was looked up; an open must land on this file. */
+  readonly hostDev: number;
+  readonly hostIno: number;
+
+  constructor(ctx: MountContext, path: string, parent: HostDir | null, st: Deno.FileInfo) {
+    super(ctx, path, parent);
+    this.hostDev = st.dev;
+    this.hostIno = st.ino ?? 0;
+  }
 
   open(write: boolean): FileIo {
     if (write) this.ctx.writable(this.path);
-    return new HostFileIo(verifiedOpen(this.ctx, this.path, write, false), this.path);
+    this.ctx.flushAll();
+    return new HostFileIo(verifiedOpen(this, write, false), this.path, this.ctx);
   }
 }
 
+/** Writes smaller than this are gathered in a buffer (one host write per 64 KiB). */
+const SMALL_WRITE = 4096;
+const WRITE_BUFFER = 65536;
+
+/**
+ * An open host file. Small sequential writes are buffered (Deno's per-write op costs more than the
+ * copy) and written out before any other access to the mount, when the buffer fills, on sync and
+ * close, and when the guest next yields to the event loop. A failed delayed write is reported by
+ * the next operation on the file (as `close` does on POSIX systems with write-back caches).
+ */
 class HostFileIo implements FileIo {
   #file: Deno.FsFile;
   #pos = 0;
+  #wbuf: Uint8Array | null = null;
+  #wstart = 0;
+  #wlen = 0;
+  #error: unknown = null;
   readonly path: string;
+  readonly ctx: MountContext;
 
-  constructor(file: Deno.FsFile, path: string) {
+  constructor(file: Deno.FsFile, path: string, ctx: MountContext) {
     this.#file = file;
     this.path = path;
+    this.ctx = ctx;
+  }
+
+  #raise(): void {
+    const e = this.#error;
+    if (e !== null) {
+      this.#error = null;
+      throw e;
+    }
+  }
+
+  /** Writes out the buffered bytes; an error is kept for the next operation. */
+  flush(): void {
+    if (this.#wlen === 0) return;
+    const data = this.#wbuf!.subarray(0, this.#wlen);
+    const start = this.#wstart;
+    this.#wlen = 0;
+    try {
+      this.#writeAll(data, start);
+    } catch (e) {
+      this.#error = mapHostError(e, this.path);
+    }
+  }
+
+  #writeAll(data: Uint8Array, pos: number): void {
+    try {
+      if (pos !== this.#pos) this.#file.seekSync(pos, Deno.SeekMode.Start);
+      let off = 0;
+      while (off < data.length) off += this.#file.writeSync(data.subarray(off));
+      this.#pos = pos + data.length;
+    } catch (e) {
+      this.#pos = -1;
+      throw e;
+    }
   }
 
   pread(dst: Uint8Array, pos: number): number {
+    this.ctx.flushAll();
+    this.#raise();
     try {
       if (pos !== this.#pos) this.#file.seekSync(pos, Deno.SeekMode.Start);
       const n = this.#file.readSync(dst) ?? 0;
@@ -249,22 +347,39 @@ class HostFileIo implements FileIo {
   }
 
   pwrite(src: Uint8Array, pos: number): number {
+    this.#raise();
+    const n = src.length;
+    if (this.#wlen > 0 && pos === this.#wstart + this.#wlen && this.#wlen + n <= WRITE_BUFFER) {
+      this.#wbuf!.set(src, this.#wlen);
+      this.#wlen += n;
+      return n;
+    }
+    this.ctx.flushAll();
+    this.#raise();
+    if (n < SMALL_WRITE) {
+      (this.#wbuf ??= new Uint8Array(WRITE_BUFFER)).set(src, 0);
+      this.#wstart = pos;
+      this.#wlen = n;
+      this.ctx.markDirty(this);
+      return n;
+    }
     try {
-      if (pos !== this.#pos) this.#file.seekSync(pos, Deno.SeekMode.Start);
-      const n = this.#file.writeSync(src);
-      this.#pos = pos + n;
+      this.#writeAll(src, pos);
       return n;
     } catch (e) {
-      this.#pos = -1;
       throw mapHostError(e, this.path);
     }
   }
 
   size(): number {
+    this.ctx.flushAll();
+    this.#raise();
     return this.#file.statSync().size;
   }
 
   truncate(size: number): void {
+    this.ctx.flushAll();
+    this.#raise();
     try {
       this.#file.truncateSync(size);
     } catch (e) {
@@ -273,11 +388,18 @@ class HostFileIo implements FileIo {
   }
 
   sync(): void {
+    this.ctx.flushAll();
+    this.#raise();
     this.#file.syncSync();
   }
 
   close(): void {
-    this.#file.close();
+    this.ctx.flushAll();
+    try {
+      this.#raise();
+    } finally {
+      this.#file.close();
+    }
   }
 }
 
@@ -303,6 +425,44 @@ class HostSpecial extends HostFile {
 
 class HostDir extends HostNode implements DirNode {
   readonly kind = "dir" as const;
+  readonly #hostDev: number;
+  readonly #hostIno: number;
+  #verified = -1;
+
+  /** Device and inode of the directory when it was looked up. */
+  get hostDev(): number {
+    return this.#hostDev;
+  }
+
+  get hostIno(): number {
+    return this.#hostIno;
+  }
+
+  constructor(ctx: MountContext, path: string, parent: HostDir | null, st: Deno.FileInfo) {
+    super(ctx, path, parent);
+    this.#hostDev = st.dev;
+    this.#hostIno = st.ino ?? 0;
+  }
+
+  /**
+   * Checks that this directory's host path still leads to the directory found when it was looked
+   * up (one lstat). A path component swapped for a symlink since then (by the guest, through a
+   * stale directory fd, or by a host process) leads elsewhere and answers PERM, so the host never
+   * follows it for a lookup or listing.
+   */
+  verify(): void {
+    if (this.#verified === epoch) return;
+    let st: Deno.FileInfo;
+    try {
+      st = Deno.lstatSync(this.path);
+    } catch (e) {
+      throw mapHostError(e, this.path);
+    }
+    if (!st.isDirectory || st.dev !== this.#hostDev || (st.ino ?? 0) !== this.#hostIno) {
+      fail("PERM", `Host directory changed since it was opened (symlink swap?): ${this.path}`);
+    }
+    this.#verified = epoch;
+  }
 
   get version(): number {
     return -1;
@@ -325,34 +485,53 @@ class HostDir extends HostNode implements DirNode {
 
   lookup(name: string): VNode | null {
     const p = this.#child(name);
-    this.ctx.confine(this.path);
+    this.ctx.flushAll();
+    this.verify();
     const st = this.#lstat(p);
     if (st === null) return null;
-    if (st.isSymlink) return new HostSymlink(this.ctx, p);
-    if (st.isDirectory) return new HostDir(this.ctx, p);
-    if (st.isFile) return new HostFile(this.ctx, p);
-    return new HostSpecial(this.ctx, p);
+    if (st.isSymlink) return new HostSymlink(this.ctx, p, this);
+    if (st.isDirectory) return new HostDir(this.ctx, p, this, st);
+    if (st.isFile) return new HostFile(this.ctx, p, this, st);
+    return new HostSpecial(this.ctx, p, this, st);
   }
 
   names(): readonly string[] {
+    return this.listing().names;
+  }
+
+  /**
+   * The entries with their kinds, sorted by name, from one directory read (no stat per entry).
+   * `fd_readdir` uses it; host entries report inode 0 there, as node:wasi does.
+   */
+  listing(): { names: string[]; kinds: VNode["kind"][] } {
+    this.ctx.flushAll();
+    this.verify();
     this.ctx.confine(this.path);
+    let entries: Deno.DirEntry[];
     try {
-      const out: string[] = [];
-      for (const e of Deno.readDirSync(this.path)) out.push(e.name);
-      return out.sort();
+      entries = [...Deno.readDirSync(this.path)];
     } catch (e) {
       throw mapHostError(e, this.path);
     }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return {
+      names: entries.map((e) => e.name),
+      kinds: entries.map((e) => (e.isDirectory ? "dir" : e.isSymlink ? "symlink" : "file")),
+    };
   }
 
   #mutate<T>(name: string, op: (p: string) => T): T {
     const p = this.#child(name);
     this.ctx.writable(p);
+    this.ctx.flushAll();
+    this.verify();
     this.ctx.confine(this.path);
     try {
       return op(p);
     } catch (e) {
       throw mapHostError(e, p);
+    } finally {
+      epoch++; // paths may have moved: verify again
     }
   }
 
@@ -363,7 +542,9 @@ class HostDir extends HostNode implements DirNode {
 
   mkdir(name: string): DirNode {
     this.#mutate(name, (p) => Deno.mkdirSync(p));
-    return new HostDir(this.ctx, this.#child(name));
+    const dir = this.lookup(name);
+    if (dir === null || dir.kind !== "dir") fail("IO", `Directory vanished after mkdir: ${name}`);
+    return dir;
   }
 
   symlink(name: string, target: string): void {

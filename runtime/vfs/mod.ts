@@ -40,6 +40,12 @@ export {
 } from "./inode.ts";
 export { lookupPath, MAX_SYMLINKS, resolve, type Resolved } from "./resolve.ts";
 export { type FileSystem, MemFs, mkdirp, readFileAt, stripSlash, writeFileAt } from "./mem_fs.ts";
-export { hostMount, type HostMountOptions, mapHostError, packageMount } from "./host_mount.ts";
+export {
+  hostMount,
+  type HostMountOptions,
+  mapHostError,
+  nextHostEpoch,
+  packageMount,
+} from "./host_mount.ts";
 export { overlay, OverlayDir, OverlayFile, OverlaySymlink } from "./overlay.ts";
 export { applyChanges, type FsChange, listChanges, type ListChangesOptions } from "./diff.ts";

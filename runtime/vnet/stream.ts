@@ -204,14 +204,9 @@ export class VStream {
 
   /** Reads the next chunk, waiting for one; null at EOF. Zero-copy. */
   async readAsync(max = Infinity): Promise<Uint8Array | null> {
-    while (true) {
-      try {
-        return this.readChunk(max);
-      } catch (err) {
-        if (!(err instanceof VnetError) || err.code !== "EAGAIN") throw err;
-      }
-      await this.changed();
-    }
+    // Look before reading: an EAGAIN error per empty poll costs more than the read itself.
+    while (!this.readable) await this.changed();
+    return this.readChunk(max);
   }
 
   /** Writes `chunk` once the buffer is below its limit. Takes ownership of `chunk`. */

@@ -180,6 +180,7 @@ export class DirHandle extends Handle {
   readonly parent: DirNode | null;
   #names: readonly string[] | null = null;
   #encoded: (Uint8Array | undefined)[] = [];
+  #kinds: readonly VNode["kind"][] | null = null;
   /** Reused for every entry: fd_readdir copies it out before asking for the next. */
   #dirent: HandleDirent = { name: DOT, ino: 0, filetype: FILETYPE_DIRECTORY };
   #version = -2;
@@ -258,12 +259,35 @@ export class DirHandle extends Handle {
     // Re-list when an in-memory directory changed, or at the start of a scan of a host one.
     const v = this.dir.version;
     if (this.#names === null || (v === -1 ? cookie === 2 : v !== this.#version)) {
-      this.#names = this.dir.names();
-      const dir = this.dir as DirNode & { encodedNames?: () => readonly Uint8Array[] };
+      const dir = this.dir as DirNode & {
+        encodedNames?: () => readonly Uint8Array[];
+        listing?: () => { names: readonly string[]; kinds: readonly VNode["kind"][] };
+      };
+      if (dir.listing) {
+        const l = dir.listing();
+        this.#names = l.names;
+        this.#kinds = l.kinds;
+      } else {
+        this.#names = this.dir.names();
+        this.#kinds = null;
+      }
       this.#encoded = dir.encodedNames ? [...dir.encodedNames()] : [];
       this.#version = v;
     }
     const names = this.#names;
+    const kinds = this.#kinds;
+    if (kinds !== null) {
+      // Host directories: kinds come from the directory read itself, no stat per entry.
+      const i = cookie - 2;
+      if (i >= names.length) return null;
+      let name = this.#encoded[i];
+      if (name === undefined) name = this.#encoded[i] = encoder.encode(names[i]);
+      out.name = name;
+      out.ino = 0;
+      out.filetype = filetypeOf(kinds[i]);
+      out.next = cookie + 1;
+      return out;
+    }
     for (let i = cookie - 2; i < names.length; i++) {
       const node = this.dir.lookup(names[i]);
       if (node === null) continue; // vanished meanwhile (host directories)

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { FsError } from "../vfs/mod.ts";
+import { FsError, nextHostEpoch } from "../vfs/mod.ts";
 import { ERRNO_IO, ERRNO_NAMES } from "./defs.ts";
 import { WasiError } from "./errors.ts";
 import { fastBlocking } from "./fast_block.ts";
@@ -61,13 +61,15 @@ function caught(err: unknown): number {
 /**
  * Wraps one syscall so that errors become errnos (see the module docs). The wrapper has the
  * syscall's exact arity: Wasm calls into a JS function of another arity pay for an arguments
- * adaptor on every call.
+ * adaptor on every call. Each call starts a new host-mount epoch (see `nextHostEpoch`), so host
+ * directories are re-verified once per syscall.
  */
 export function wrapSyscall(fn: Syscall): Syscall {
   switch (fn.length) {
     case 0:
       return () => {
         try {
+          nextHostEpoch();
           return settle(fn());
         } catch (e) {
           return caught(e);
@@ -76,6 +78,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
     case 1:
       return (a: unknown) => {
         try {
+          nextHostEpoch();
           return settle(fn(a));
         } catch (e) {
           return caught(e);
@@ -84,6 +87,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
     case 2:
       return (a: unknown, b: unknown) => {
         try {
+          nextHostEpoch();
           return settle(fn(a, b));
         } catch (e) {
           return caught(e);
@@ -92,6 +96,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
     case 3:
       return (a: unknown, b: unknown, c: unknown) => {
         try {
+          nextHostEpoch();
           return settle(fn(a, b, c));
         } catch (e) {
           return caught(e);
@@ -100,6 +105,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
     case 4:
       return (a: unknown, b: unknown, c: unknown, d: unknown) => {
         try {
+          nextHostEpoch();
           return settle(fn(a, b, c, d));
         } catch (e) {
           return caught(e);
@@ -108,6 +114,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
     case 5:
       return (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => {
         try {
+          nextHostEpoch();
           return settle(fn(a, b, c, d, e));
         } catch (err) {
           return caught(err);
@@ -116,6 +123,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
     case 6:
       return (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) => {
         try {
+          nextHostEpoch();
           return settle(fn(a, b, c, d, e, f));
         } catch (err) {
           return caught(err);
@@ -132,6 +140,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
         g: unknown,
       ) => {
         try {
+          nextHostEpoch();
           return settle(fn(a, b, c, d, e, f, g));
         } catch (err) {
           return caught(err);
@@ -149,6 +158,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
         h: unknown,
       ) => {
         try {
+          nextHostEpoch();
           return settle(fn(a, b, c, d, e, f, g, h));
         } catch (err) {
           return caught(err);
@@ -167,6 +177,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
         i: unknown,
       ) => {
         try {
+          nextHostEpoch();
           return settle(fn(a, b, c, d, e, f, g, h, i));
         } catch (err) {
           return caught(err);
@@ -175,6 +186,7 @@ export function wrapSyscall(fn: Syscall): Syscall {
     default:
       return (...args: unknown[]) => {
         try {
+          nextHostEpoch();
           return settle(fn(...args));
         } catch (err) {
           return caught(err);

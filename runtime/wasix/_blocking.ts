@@ -22,6 +22,11 @@ export interface BlockingOptions {
   wait: () => Promise<unknown>;
   /** Give up with EAGAIN after this many nanoseconds (SO_RCVTIMEO and friends); null: never. */
   timeoutNs?: bigint | null;
+  /**
+   * False when the operation would surely answer EAGAIN now. Checked before each attempt, so
+   * that the common "nothing yet" of a non-blocking socket costs no thrown error.
+   */
+  ready?: () => boolean;
 }
 
 /** Resolves after `ms` milliseconds, unless `signal` aborts first. */
@@ -49,11 +54,13 @@ export function blocking(
     ? null
     : performance.now() + Number(options.timeoutNs) / 1e6;
   const run = (): SyscallResult => {
-    try {
-      return attempt();
-    } catch (err) {
-      if (!(err instanceof WasiError) || err.errno !== ERRNO_AGAIN || options.nonblock) throw err;
-    }
+    if (options.ready === undefined || options.ready()) {
+      try {
+        return attempt();
+      } catch (err) {
+        if (!(err instanceof WasiError) || err.errno !== ERRNO_AGAIN || options.nonblock) throw err;
+      }
+    } else if (options.nonblock) return ERRNO_AGAIN;
     if (deadline !== null && performance.now() >= deadline) {
       throw new WasiError(`${point.syscall} timed out`, ERRNO_AGAIN);
     }

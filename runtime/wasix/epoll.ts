@@ -71,6 +71,10 @@ function readiness(h: Handle): number {
 export class EpollHandle extends Handle {
   readonly #interests = new Map<number, Interest>();
   readonly #changes = new Notifier();
+  /** The interests as an array, rebuilt after a change (collect runs far more often than ctl). */
+  #list: Interest[] | null = null;
+  /** Interests on handles other than sockets, whose waits take an abort signal. */
+  #others = 0;
 
   override get filetype(): number {
     return FILETYPE_UNKNOWN;
@@ -115,7 +119,20 @@ export class EpollHandle extends Handle {
     } else {
       fail(ERRNO_INVAL, `Unknown epoll_ctl operation ${op}; use ADD (0), MOD (1) or DEL (2)`);
     }
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.#list = null;
+    let others = 0;
+    for (const it of this.#interests.values()) if (!(it.handle instanceof SocketHandle)) others++;
+    this.#others = others;
     this.#changes.notify();
+  }
+
+  /** True when waiting needs an abort signal (some interest is not a socket). */
+  get needsSignal(): boolean {
+    return this.#others > 0;
   }
 
   /**
@@ -124,13 +141,15 @@ export class EpollHandle extends Handle {
    */
   collect(max: number, alive: (fd: number, h: Handle) => boolean): EpollEvent[] {
     const out: EpollEvent[] = [];
-    const all = [...this.#interests.values()];
+    const all = this.#list ??= [...this.#interests.values()];
     // Start after the last fd reported, so that a small maxevents cannot starve later fds.
     const start = all.length === 0 ? 0 : this.#cursor % all.length;
     for (let k = 0; k < all.length && out.length < max; k++) {
       const it = all[(start + k) % all.length];
       if (!alive(it.fd, it.handle)) {
         this.#interests.delete(it.fd);
+        this.#list = null;
+        if (!(it.handle instanceof SocketHandle)) this.#others--;
         continue;
       }
       if (it.disarmed) continue;
@@ -144,10 +163,16 @@ export class EpollHandle extends Handle {
   }
 
   /** Resolves when any watched handle may have changed, or the interest list changed. */
-  changed(signal: AbortSignal): Promise<unknown> {
+  changed(signal?: AbortSignal): Promise<unknown> {
     const waits: Promise<unknown>[] = [this.#changes.wait()];
     for (const it of this.#interests.values()) {
       if (it.disarmed) continue;
+      if (it.handle instanceof SocketHandle) {
+        // A socket's readiness changes only at its stream's (or listener's) next change; that
+        // promise is shared and needs no clean-up.
+        waits.push(it.handle.changed());
+        continue;
+      }
       if (it.event.events & (EPOLLIN | EPOLLRDHUP)) waits.push(it.handle.waitReadable(signal));
       if (it.event.events & EPOLLOUT) waits.push(it.handle.waitWritable(signal));
       if (!(it.event.events & (EPOLLIN | EPOLLOUT))) waits.push(it.handle.waitReadable(signal));
@@ -177,6 +202,8 @@ export class EpollHandle extends Handle {
 
   override close(): void {
     this.#interests.clear();
+    this.#list = null;
+    this.#others = 0;
   }
 
   override describe(): HandleDescription {
@@ -269,6 +296,8 @@ export function epollSyscalls(proc: Process): SyscallTable {
         }
         ep.waited();
         return proc.block({ syscall: "epoll_wait", reason: "poll", fd: epfd }, () => {
+          // Sockets alone (the common case) need no abort signal, and so no AbortController.
+          if (deadline === Infinity && !ep.needsSignal) return ep.changed();
           const ctl = new AbortController();
           const waits = [ep.changed(ctl.signal)];
           if (deadline !== Infinity) waits.push(sleep(deadline - performance.now(), ctl.signal));

@@ -207,6 +207,7 @@ function recvCall(
     nonblock: (entry.fdflags & FDFLAGS_NONBLOCK) !== 0,
     wait: () => sock.waitReadable(),
     timeoutNs: sock.getOptTime(SOCK_OPTION_RECV_TIMEOUT),
+    ready: () => sock.pollReadable(),
   }, () => {
     const n = recvOnce(proc, sock, iov, iovLen, flags);
     onDone(n);
@@ -221,6 +222,7 @@ function sendCall(proc: Process, fd: number, iov: number, iovLen: number, roLen:
     nonblock: (entry.fdflags & FDFLAGS_NONBLOCK) !== 0,
     wait: () => sock.waitWritable(),
     timeoutNs: sock.getOptTime(SOCK_OPTION_SEND_TIMEOUT),
+    ready: () => sock.state !== "connected" || sock.pollWritable(),
   }, () => {
     const bufs = iovecs(proc, iov, iovLen);
     // One iovec is a view of guest memory and must be copied; a gathered buffer is ours already.
@@ -244,6 +246,7 @@ function acceptCall(
     nonblock: (entry.fdflags & FDFLAGS_NONBLOCK) !== 0,
     wait: () => sock.waitReadable(),
     timeoutNs: sock.getOptTime(SOCK_OPTION_ACCEPT_TIMEOUT),
+    ready: () => sock.pollReadable(),
   }, () => {
     const conn = sock.accept();
     const newFd = installSocket(proc, conn, fdflags & FDFLAGS_NONBLOCK);

@@ -28,6 +28,7 @@ import {
   type RubyJournalRejectReason,
 } from "./journal.ts";
 import type { RackApp } from "./instance.ts";
+import { readWholeFile } from "./read_file.ts";
 // Static imports: a host that pre-imports this module in blank Workers gets the whole runner
 // loaded before the first cold request.
 import { createRackRunner, readRackApp } from "../rack.ts";
@@ -101,7 +102,7 @@ export async function bootOrRestoreRack(
         let bytes = options.journal;
         if (bytes === undefined) {
           try {
-            bytes = await Deno.readFile(spec.journalPath!);
+            bytes = await readWholeFile(spec.journalPath!);
           } catch (e) {
             throw new RubyJournalError(
               `Cannot read the journal ${spec.journalPath}: ${(e as Error).message}`,

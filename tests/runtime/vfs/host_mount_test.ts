@@ -224,3 +224,36 @@ Deno.test("hostMount through a symlinked path confines to the real directory", a
     await s.cleanup();
   }
 });
+
+Deno.test("hostMount buffers small writes but every other access sees them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "thaw-wbuf-" });
+  try {
+    const root = hostMount(dir);
+    const f = root.createFile("log");
+    const w = f.open(true);
+    const enc = new TextEncoder();
+    for (let i = 0; i < 100; i++) w.pwrite(enc.encode("x"), i);
+    // Another open description, a stat and a size all see the buffered bytes.
+    assert.equal(f.stat().size, 100);
+    const r = f.open(false);
+    const buf = new Uint8Array(200);
+    assert.equal(r.pread(buf, 0), 100);
+    w.pwrite(enc.encode("yz"), 100);
+    assert.equal(w.size(), 102);
+    // After the guest yields, the host sees everything too.
+    w.pwrite(enc.encode("!"), 102);
+    await Promise.resolve();
+    assert.equal((await Deno.readTextFile(`${dir}/log`)).length, 103);
+    // Non-sequential and large writes are correct as well.
+    w.pwrite(enc.encode("A"), 0);
+    w.pwrite(new Uint8Array(10000).fill(66), 200);
+    w.close();
+    r.close();
+    const text = await Deno.readTextFile(`${dir}/log`);
+    assert.equal(text.length, 10200);
+    assert.equal(text[0], "A");
+    assert.equal(text[150], "\0");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -139,8 +139,36 @@ Deno.test("path syscalls on a host mount never reach outside it", async () => {
     const [e, fd] = h.open("hello.txt", CREAT);
     assert.equal(e, 0);
     h.write(fd, "hi");
+    assert.equal(h.sys.fd_close(fd), 0); // small writes are buffered until close or a yield
     assert.equal(await Deno.readTextFile(`${base}/in/hello.txt`), "hi");
     assert.equal(await Deno.readTextFile(`${base}/secret`), "S");
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("a stale directory fd cannot follow a symlink the guest swapped in (host mount)", async () => {
+  const base = await Deno.realPath(await Deno.makeTempDir({ prefix: "thaw-swap-" }));
+  try {
+    await Deno.mkdir(`${base}/in/d`, { recursive: true });
+    await Deno.mkdir(`${base}/out`);
+    await Deno.writeTextFile(`${base}/out/secret.txt`, "S");
+    const h = new Harness({ preopens: [{ guestPath: "/data", dir: hostMount(`${base}/in`) }] });
+    const [e, dfd] = h.open("d", DIR, BigInt(W.RIGHTS_DIR | W.RIGHTS_FILE));
+    assert.equal(e, 0);
+    assert.equal(rename(h, "d", "d2"), 0);
+    const [t, tl] = h.bytes("../out");
+    const [n, nl] = h.bytes("d");
+    assert.equal(h.sys.path_symlink(t, tl, 3, n, nl), 0); // relative: allowed, resolved by Thaw
+    // Through the stale fd, the host path in/d now leads outside: every use is refused.
+    assert.equal(h.open("secret.txt", 0, READ_ONLY, 0, 1, dfd)[0], W.ERRNO_PERM);
+    const [p, l] = h.bytes("secret.txt");
+    assert.equal(h.sys.path_filestat_get(dfd, 0, p, l, h.alloc(64)), W.ERRNO_PERM);
+    assert.equal(h.sys.path_unlink_file(dfd, p, l), W.ERRNO_PERM);
+    assert.equal(h.sys.fd_readdir(dfd, h.alloc(256), 256, 0n, h.alloc(4)), W.ERRNO_PERM);
+    // And through the preopen, the symlink itself is resolved inside the sandbox (escape: PERM).
+    assert.equal(h.open("d/secret.txt", 0, READ_ONLY)[0], W.ERRNO_PERM);
+    assert.equal(await Deno.readTextFile(`${base}/out/secret.txt`), "S");
   } finally {
     await Deno.remove(base, { recursive: true });
   }
