@@ -194,7 +194,7 @@ async function processCold(mode: "boot" | "restore", dir: string): Promise<void>
     (async () => {
       if (mode === "boot") return undefined;
       const app = await appReady;
-      const bytes = Deno.env.get("TMP_OLD") ? await Deno.readFile(`${dir}/app.journal`) : await readWholeFile(`${dir}/app.journal`);
+      const bytes = await readWholeFile(`${dir}/app.journal`);
       const t = performance.now();
       const image = decodeRubyJournal(bytes, { configHash: await appHash(app) });
       decodeMs = performance.now() - t;

@@ -49,6 +49,8 @@ class MountContext {
   readonly dev = nextDev++;
 
   readonly #dirty = new Set<HostFileIo>();
+  /** Bumped by every write through this mount; read-ahead buffers of older generations are void. */
+  writeGen = 0;
 
   constructor(root: string, readOnly: boolean) {
     this.root = root;
@@ -269,13 +271,15 @@ class HostFile extends HostNode implements FileNode {
   open(write: boolean): FileIo {
     if (write) this.ctx.writable(this.path);
     this.ctx.flushAll();
-    return new HostFileIo(verifiedOpen(this, write, false), this.path, this.ctx);
+    return new HostFileIo(verifiedOpen(this, write, false), this.path, this.ctx, write);
   }
 }
 
 /** Writes smaller than this are gathered in a buffer (one host write per 64 KiB). */
 const SMALL_WRITE = 4096;
 const WRITE_BUFFER = 65536;
+/** Read-only descriptors read this much ahead for reads of up to a quarter of it. */
+const READ_AHEAD = 65536;
 
 /**
  * An open host file. Small sequential writes are buffered (Deno's per-write op costs more than the
@@ -293,10 +297,17 @@ class HostFileIo implements FileIo {
   readonly path: string;
   readonly ctx: MountContext;
 
-  constructor(file: Deno.FsFile, path: string, ctx: MountContext) {
+  readonly #writable: boolean;
+  #rbuf: Uint8Array | null = null;
+  #rstart = 0;
+  #rlen = 0;
+  #rgen = -1;
+
+  constructor(file: Deno.FsFile, path: string, ctx: MountContext, writable: boolean) {
     this.#file = file;
     this.path = path;
     this.ctx = ctx;
+    this.#writable = writable;
   }
 
   #raise(): void {
@@ -335,6 +346,17 @@ class HostFileIo implements FileIo {
   pread(dst: Uint8Array, pos: number): number {
     this.ctx.flushAll();
     this.#raise();
+    const n = dst.length;
+    if (!this.#writable && n <= READ_AHEAD / 4) {
+      // Read-only descriptors read ahead 64 KiB; any write through this mount voids the buffer.
+      const off = pos - this.#rstart;
+      if (this.#rgen !== this.ctx.writeGen || off < 0 || off + n > this.#rlen) this.#fill(pos);
+      const from = pos - this.#rstart;
+      const take = Math.min(n, this.#rlen - from);
+      if (take <= 0) return 0;
+      dst.set(this.#rbuf!.subarray(from, from + take));
+      return take;
+    }
     try {
       if (pos !== this.#pos) this.#file.seekSync(pos, Deno.SeekMode.Start);
       const n = this.#file.readSync(dst) ?? 0;
@@ -346,8 +368,31 @@ class HostFileIo implements FileIo {
     }
   }
 
+  #fill(pos: number): void {
+    const buf = this.#rbuf ??= new Uint8Array(READ_AHEAD);
+    this.#rgen = this.ctx.writeGen;
+    this.#rstart = pos;
+    this.#rlen = 0;
+    try {
+      if (pos !== this.#pos) this.#file.seekSync(pos, Deno.SeekMode.Start);
+      let got = 0;
+      while (got < buf.length) {
+        const r = this.#file.readSync(buf.subarray(got));
+        if (r === null || r === 0) break;
+        got += r;
+      }
+      this.#pos = pos + got;
+      this.#rlen = got;
+    } catch (e) {
+      this.#pos = -1;
+      this.#rgen = -1;
+      throw mapHostError(e, this.path);
+    }
+  }
+
   pwrite(src: Uint8Array, pos: number): number {
     this.#raise();
+    this.ctx.writeGen++;
     const n = src.length;
     if (this.#wlen > 0 && pos === this.#wstart + this.#wlen && this.#wlen + n <= WRITE_BUFFER) {
       this.#wbuf!.set(src, this.#wlen);
@@ -380,6 +425,7 @@ class HostFileIo implements FileIo {
   truncate(size: number): void {
     this.ctx.flushAll();
     this.#raise();
+    this.ctx.writeGen++;
     try {
       this.#file.truncateSync(size);
     } catch (e) {
@@ -451,7 +497,9 @@ class HostDir extends HostNode implements DirNode {
    * follows it for a lookup or listing.
    */
   verify(): void {
-    if (this.#verified === epoch) return;
+    // The mount's root cannot be moved or replaced from inside the sandbox (it has no name there),
+    // and its ancestors are host configuration; only directories below it need the check.
+    if (this.#verified === epoch || this.parent === null) return;
     let st: Deno.FileInfo;
     try {
       st = Deno.lstatSync(this.path);
@@ -532,6 +580,7 @@ class HostDir extends HostNode implements DirNode {
       throw mapHostError(e, p);
     } finally {
       epoch++; // paths may have moved: verify again
+      this.ctx.writeGen++; // and files may have been replaced
     }
   }
 

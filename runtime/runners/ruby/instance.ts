@@ -73,10 +73,12 @@ export async function prepareRubyModule(bytes: Uint8Array): Promise<Uint8Array> 
 export async function loadRubyProgram(source: Uint8Array | URL): Promise<RubyProgram> {
   const t0 = performance.now();
   if (source instanceof URL) {
-    // Read in one go, then compile on V8's background threads: on the development VM this beat
-    // `compileStreaming(fetch(url))` (compile done at 180 vs 260-280 ms after the call in the
-    // process-cold child), as `fetch` of a file streams it in small chunks.
-    const module = Deno.env.get("TMP_OLD") ? await WebAssembly.compileStreaming(fetch(source)) : await WebAssembly.compile(await readWholeFile(source));
+    // Read in one go (a 30 MB read takes 5-30 ms), then compile on V8's background threads.
+    // `compileStreaming(fetch(url))` was no faster in interleaved process-cold runs (the compile
+    // itself dominates). And a Deno 2.9.6 process that exits while a `compileStreaming` is still
+    // running panics (V8 "Check failed: validate_functions_job_handle_ == nullptr"), so a failed
+    // start would crash instead of printing its error; `WebAssembly.compile` exits cleanly.
+    const module = await WebAssembly.compile(await readWholeFile(source));
     return {
       module,
       layout: readLayout(module),

@@ -5,6 +5,7 @@ import {
   hostMount,
   lookupPath,
   MemFs,
+  nextHostEpoch,
   packageMount,
   readFileAt,
   resolve,
@@ -115,6 +116,7 @@ Deno.test("hostMount detects a directory swapped for a symlink before open (race
     // The attacker swaps sub for a link to the outside directory, which has an f.txt too.
     await Deno.rename(`${s.m}/sub`, `${s.m}/sub_moved`);
     await Deno.symlink(`${s.base}/outside`, `${s.m}/sub`);
+    nextHostEpoch(); // the swap happened between two syscalls
     assertFsError(() => node.open(false), "PERM");
     assertFsError(() => node.open(true), "PERM");
     assertFsError(() => node.setTimes(0n, 0n), "PERM");
@@ -253,6 +255,40 @@ Deno.test("hostMount buffers small writes but every other access sees them", asy
     assert.equal(text.length, 10200);
     assert.equal(text[0], "A");
     assert.equal(text[150], "\0");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hostMount read-ahead never serves bytes older than this mount's writes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "thaw-rbuf-" });
+  try {
+    await Deno.writeFile(`${dir}/f`, new Uint8Array(100000).fill(1));
+    const root = hostMount(dir);
+    const f = lookupPath(root, "f") as VNode & { kind: "file" };
+    const r = f.open(false);
+    const w = f.open(true);
+    const buf = new Uint8Array(4096);
+    assert.equal(r.pread(buf, 0), 4096);
+    w.pwrite(new Uint8Array(10).fill(7), 5000);
+    assert.equal(r.pread(buf, 4096), 4096);
+    assert.equal(buf[5000 - 4096], 7);
+    w.truncate(70000);
+    assert.equal(r.pread(buf, 68000), 2000);
+    assert.equal(r.pread(buf, 70000), 0);
+    // Sequential 4 KiB reads across the read-ahead boundary return every byte once.
+    const all = new Uint8Array(70000);
+    let off = 0;
+    for (;;) {
+      const n = r.pread(all.subarray(off, Math.min(off + 4096, all.length)), off);
+      if (n === 0) break;
+      off += n;
+    }
+    assert.equal(off, 70000);
+    assert.equal(all[5005], 7);
+    assert.equal(all[69999], 1);
+    r.close();
+    w.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
