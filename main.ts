@@ -27,7 +27,7 @@ Options:
   --min-instances N     Instances per app kept when idle (default: 0)
   --idle-timeout SECS   Idle seconds before an instance stops; scale to zero (default: 300)
   --timeout SECS        Execution limit per request; past it the client gets 504 (default: 30)
-  --prespawn N          Blank Workers kept ready for cold starts (default: 2)
+  --prespawn N          Blank Workers kept ready per app for cold starts (default: 1)
   --max-body BYTES      Largest request body (default: 67108864)
   --admin-token TOKEN   Enable the admin API (/_thaw/admin/, bundle uploads from
                         \`deno task deploy --to URL\`) with this bearer token
@@ -101,7 +101,7 @@ async function main() {
     minInstances: number("min-instances", values["min-instances"], 0),
     idleTimeoutMs: number("idle-timeout", values["idle-timeout"], 300) * 1000,
     requestTimeoutMs: number("timeout", values.timeout, 30) * 1000,
-    prespawn: number("prespawn", values.prespawn, 2),
+    prespawn: number("prespawn", values.prespawn, 1),
     maxBodyBytes: number("max-body", values["max-body"], 64 * 1024 * 1024),
   });
   if (token) {

@@ -6,6 +6,7 @@
  * Usage: deno run -A bench/host_guest.ts [REQUESTS] [IN_FLIGHT] [CONNECTIONS]
  *   defaults: 50000, 16, 16 (CONNECTIONS 1 is the one-request-at-a-time runner)
  */
+import process from "node:process";
 import { instantiate } from "../runtime/instance/instantiate.ts";
 import { createProxyRunner } from "../runtime/runners/mod.ts";
 import { VirtualNetwork } from "../runtime/vnet/mod.ts";
@@ -16,14 +17,14 @@ const connections = Number(Deno.args[2] ?? 16);
 const url = new URL("../examples/wasix-http-server/server.wasm", import.meta.url);
 const module = await WebAssembly.compile(await Deno.readFile(url));
 const net = new VirtualNetwork({ hostnames: ["bench"] });
-const { instance, process } = await instantiate(module, {
+const { instance, process: proc } = await instantiate(module, {
   args: ["server.wasm"],
   env: {},
   stdout: () => {},
   stderr: () => {},
   wasix: { net },
 });
-process.start(instance).catch((err) => console.error("guest stopped:", err));
+proc.start(instance).catch((err) => console.error("guest stopped:", err));
 const { address } = await net.firstListen();
 const runner = createProxyRunner({
   maxConnections: connections,
@@ -55,19 +56,14 @@ async function run(n: number): Promise<void> {
 }
 
 await run(Math.min(5000, total)); // warm-up
-const cpu0 = Deno.cpuUsage?.() ?? process_cpu();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 await run(total);
 const wall = performance.now() - t0;
-const cpu1 = Deno.cpuUsage?.() ?? process_cpu();
-const cpuUs = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system);
+const cpu1 = process.cpuUsage(cpu0);
+const cpuUs = cpu1.user + cpu1.system;
 console.log(
   `${total} requests, ${inFlight} in flight, ${connections} connections: ` +
     `${(wall * 1000 / total).toFixed(1)} µs wall, ${(cpuUs / total).toFixed(1)} µs CPU per request`,
 );
 Deno.exit(0);
-
-function process_cpu(): { user: number; system: number } {
-  // deno-lint-ignore no-explicit-any
-  return (globalThis as any).process?.cpuUsage?.() ?? { user: 0, system: 0 };
-}

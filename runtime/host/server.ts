@@ -68,7 +68,10 @@ export interface HostOptions {
   requestTimeoutMs?: number;
   /** Requests in flight per instance. @default {16} */
   maxInflight?: number;
-  /** Blank Workers kept pre-spawned. @default {2} */
+  /**
+   * Blank Workers kept pre-spawned per app, each with the app's permissions and its boot module
+   * already imported, so a cold start pays neither the spawn nor the import. @default {1}
+   */
   prespawn?: number;
   /** Largest request body accepted, in bytes. @default {67108864} */
   maxBodyBytes?: number;
@@ -164,7 +167,9 @@ function text(status: number, body: string, headers: HeadersInit = {}): Response
 export function createHost(options: HostOptions): Host {
   const metrics = new Metrics();
   const log = options.log ?? ((line: string) => console.error(line));
-  const spawner = new WorkerSpawner({ prespawn: options.prespawn ?? 2 });
+  const prespawn = options.prespawn ?? 1;
+  // Blanks are reserved per app (permissions and boot module), as apps are added.
+  const spawner = new WorkerSpawner({ prespawn: 0 });
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const router = new Router([], options.defaultApp);
   const pools = new Map<string, PoolEntry>();
@@ -184,9 +189,7 @@ export function createHost(options: HostOptions): Host {
   );
 
   function poolFor(app: HostApp): PoolEntry {
-    if ((app.permissions ?? "none") !== "none" || app.bootUrl) {
-      spawner.reserve(app.permissions ?? "none", app.bootUrl, 1);
-    }
+    spawner.reserve(app.permissions ?? "none", app.bootUrl, prespawn);
     const labels = { app: app.name };
     metrics.gauge(INSTANCES, "", labels, 0);
     metrics.counter(COLD_STARTS, "", labels, 0);

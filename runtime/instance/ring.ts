@@ -17,6 +17,8 @@ const CLOSED = 2;
 const WAITING = 3; // the consumer is (about to be) parked in Atomics.waitAsync
 const HEADER_BYTES = 16;
 const WRAP = 0xffffffff;
+/** Set in a message's JSON length word when the JSON is plain ASCII. */
+const ASCII = 0x80000000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -81,8 +83,18 @@ export class Ring {
    * caller then sends it another way.
    */
   tryWrite(head: unknown, body: Uint8Array | null = null): boolean {
-    const json = encoder.encode(JSON.stringify(head));
-    const size = 8 + json.length + (body?.length ?? 0);
+    const text = JSON.stringify(head);
+    // Heads are nearly always ASCII: then the string is copied in as is, with no encoder call
+    // and no temporary buffer, and the reader knows it may decode it the same way.
+    let json: Uint8Array | null = null;
+    for (let i = 0; i < text.length; i++) {
+      if (text.charCodeAt(i) > 127) {
+        json = encoder.encode(text);
+        break;
+      }
+    }
+    const jsonLength = json === null ? text.length : json.length;
+    const size = 8 + jsonLength + (body?.length ?? 0);
     const padded = (size + 3) & ~3;
     if (padded > this.maxMessage) return false;
     const cap = this.#capacity;
@@ -98,9 +110,12 @@ export class Ring {
       off = 0;
     } else if (free < padded) return false;
     this.#u32[off >> 2] = size;
-    this.#u32[(off >> 2) + 1] = json.length;
-    this.#u8.set(json, off + 8);
-    if (body) this.#u8.set(body, off + 8 + json.length);
+    this.#u32[(off >> 2) + 1] = json === null ? (jsonLength | ASCII) >>> 0 : jsonLength;
+    if (json === null) {
+      const u8 = this.#u8;
+      for (let i = 0, at = off + 8; i < jsonLength; i++) u8[at + i] = text.charCodeAt(i);
+    } else this.#u8.set(json, off + 8);
+    if (body) this.#u8.set(body, off + 8 + jsonLength);
     Atomics.store(this.#ctl, W, (w + padded) | 0);
     // Waking costs a futex call and a task on the consumer's thread: wake once for every message
     // written in this turn of the event loop (the microtask runs before this thread can idle).
@@ -137,8 +152,14 @@ export class Ring {
         r = (r + (cap - off)) >>> 0;
         continue;
       }
-      const jsonLength = this.#u32[(off >> 2) + 1];
-      const head = JSON.parse(decoder.decode(this.#u8.subarray(off + 8, off + 8 + jsonLength)));
+      const word = this.#u32[(off >> 2) + 1];
+      const jsonLength = word & ~ASCII;
+      const bytes = this.#u8.subarray(off + 8, off + 8 + jsonLength);
+      const head = JSON.parse(
+        (word & ASCII) !== 0 && jsonLength <= 4096
+          ? String.fromCharCode.apply(null, bytes as unknown as number[])
+          : decoder.decode(bytes),
+      );
       const body = size > 8 + jsonLength ? this.#u8.slice(off + 8 + jsonLength, off + size) : null;
       messages.push([head, body]);
       r = (r + ((size + 3) & ~3)) >>> 0;

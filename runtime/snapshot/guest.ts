@@ -235,7 +235,7 @@ export class Guest {
     // not block; capture and asyncified guests need every blocking import to go through the hook.
     const imports: WebAssembly.Imports = ctl === null && proc.hook === null
       ? {
-        [WASI_MODULE]: countEnvReads(wasiImports(proc, { blocking: WASIX_BLOCKING_IMPORTS })),
+        [WASI_MODULE]: countEnvReads(wasiImports(proc)),
         [WASIX_MODULE]: countEnvReads(wasixImports(proc, { net })),
       }
       : {

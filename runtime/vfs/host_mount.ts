@@ -439,6 +439,31 @@ class HostFileIo implements FileIo {
     this.#file.syncSync();
   }
 
+  stat(): NodeStat {
+    this.ctx.flushAll();
+    this.#raise();
+    try {
+      return toStat(this.ctx, this.#file.statSync(), "file");
+    } catch (e) {
+      throw mapHostError(e, this.path);
+    }
+  }
+
+  setTimes(atim: bigint | null, mtim: bigint | null): void {
+    this.ctx.flushAll();
+    this.#raise();
+    if (this.ctx.readOnly) fail("ROFS", `Read-only mount: cannot modify ${this.path}`);
+    try {
+      const st = this.#file.statSync();
+      const a = atim === null ? st.atime ?? new Date(0) : new Date(Number(atim / 1_000_000n));
+      const m = mtim === null ? st.mtime ?? new Date(0) : new Date(Number(mtim / 1_000_000n));
+      this.#file.utimeSync(a, m);
+      this.ctx.writeGen++;
+    } catch (e) {
+      throw mapHostError(e, this.path);
+    }
+  }
+
   close(): void {
     this.ctx.flushAll();
     try {
@@ -543,29 +568,30 @@ class HostDir extends HostNode implements DirNode {
     return new HostSpecial(this.ctx, p, this, st);
   }
 
+  /** Entry names, sorted (deterministic for overlays and snapshots). */
   names(): readonly string[] {
-    return this.listing().names;
+    return this.listing().names.sort();
   }
 
   /**
-   * The entries with their kinds, sorted by name, from one directory read (no stat per entry).
-   * `fd_readdir` uses it; host entries report inode 0 there, as node:wasi does.
+   * The entries with their kinds, in the host's directory order, from one directory read (no stat
+   * per entry). `fd_readdir` uses it; host entries report inode 0 there, as node:wasi does.
    */
   listing(): { names: string[]; kinds: VNode["kind"][] } {
     this.ctx.flushAll();
     this.verify();
     this.ctx.confine(this.path);
-    let entries: Deno.DirEntry[];
+    const names: string[] = [];
+    const kinds: VNode["kind"][] = [];
     try {
-      entries = [...Deno.readDirSync(this.path)];
+      for (const e of Deno.readDirSync(this.path)) {
+        names.push(e.name);
+        kinds.push(e.isDirectory ? "dir" : e.isSymlink ? "symlink" : "file");
+      }
     } catch (e) {
       throw mapHostError(e, this.path);
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return {
-      names: entries.map((e) => e.name),
-      kinds: entries.map((e) => (e.isDirectory ? "dir" : e.isSymlink ? "symlink" : "file")),
-    };
+    return { names, kinds };
   }
 
   #mutate<T>(name: string, op: (p: string) => T): T {

@@ -47,6 +47,10 @@ export interface FileIo {
   truncate(size: number): void;
   sync(): void;
   close(): void;
+  /** Stat of the open file itself (survives renames and unlinks); optional. */
+  stat?(): NodeStat;
+  /** Sets times on the open file itself; optional. */
+  setTimes?(atim: bigint | null, mtim: bigint | null): void;
 }
 
 /** A regular file. */
@@ -288,7 +292,6 @@ export class MemDir extends MemNode implements DirNode {
   readonly kind = "dir" as const;
   protected entries = new Map<string, VNode>();
   #names: string[] | null = null;
-  #encoded: Uint8Array[] | null = null;
   #version = 0;
   /** The directory holding this one, or null for a root (used to refuse moving a dir into itself). */
   parent: MemDir | null = null;
@@ -335,15 +338,6 @@ export class MemDir extends MemNode implements DirNode {
     return this.#names ??= [...this.entries.keys()];
   }
 
-  /** {@link names} UTF-8 encoded (cached with the list; readdir writes these bytes). */
-  encodedNames(): readonly Uint8Array[] {
-    const names = this.names();
-    if (this.#encoded === null || this.#encoded.length !== names.length) {
-      this.#encoded = names.map((n) => encoder.encode(n));
-    }
-    return this.#encoded;
-  }
-
   /** Inserts a node under `name`, replacing nothing (EEXIST when taken). Used by mounts too. */
   add(name: string, node: VNode): void {
     this.load();
@@ -359,7 +353,6 @@ export class MemDir extends MemNode implements DirNode {
 
   #changed(): void {
     this.#names = null;
-    this.#encoded = null;
     this.#version++;
     this.touch();
   }

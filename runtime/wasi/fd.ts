@@ -49,6 +49,11 @@ const encoder = new TextEncoder();
 const scratch = new Uint8Array(DIRENT_SIZE);
 const scratchView = new DataView(scratch.buffer);
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
+}
+
 /** Writes a `filestat` (see defs.ts for the layout). */
 export function writeStat(mem: GuestMemory, ptr: number, st: HandleStat): void {
   const dv = mem.view(ptr, FILESTAT_SIZE);
@@ -350,28 +355,37 @@ export function fdSyscalls(proc: Process) {
         const ent = h.readdir(c);
         if (ent === null) break;
         c = ent.next ?? c + 1;
+        // Names may come as strings: ASCII ones are written without an intermediate array.
+        const raw = ent.name;
+        const bytes = typeof raw === "string" ? (isAscii(raw) ? null : encoder.encode(raw)) : raw;
+        const namlen = bytes === null ? (raw as string).length : bytes.length;
         const at = buf + used;
         const room = bufLen - used;
         if (room >= DIRENT_SIZE) {
           dv.setUint32(at, c, true);
           dv.setUint32(at + 4, 0, true);
           mem.setU64n(at + 8, ent.ino);
-          dv.setUint32(at + 16, ent.name.length, true);
+          dv.setUint32(at + 16, namlen, true);
           dv.setUint32(at + 20, ent.filetype, true);
         } else {
           scratchView.setUint32(0, c, true);
           scratchView.setUint32(4, 0, true);
           scratchView.setUint32(8, ent.ino >>> 0, true);
           scratchView.setUint32(12, Math.floor(ent.ino / 4294967296), true);
-          scratchView.setUint32(16, ent.name.length, true);
+          scratchView.setUint32(16, namlen, true);
           scratchView.setUint32(20, ent.filetype, true);
           mem.write(at, scratch.subarray(0, room));
           used = bufLen;
           break;
         }
         used += DIRENT_SIZE;
-        const n = Math.min(ent.name.length, bufLen - used);
-        mem.write(buf + used, n === ent.name.length ? ent.name : ent.name.subarray(0, n));
+        const n = Math.min(namlen, bufLen - used);
+        if (bytes !== null) mem.write(buf + used, n === namlen ? bytes : bytes.subarray(0, n));
+        else {
+          const u8 = mem.u8(buf + used, n);
+          const at2 = buf + used;
+          for (let k = 0; k < n; k++) u8[at2 + k] = (raw as string).charCodeAt(k);
+        }
         used += n;
       }
       mem.setU32(usedPtr, used);

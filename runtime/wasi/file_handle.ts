@@ -129,7 +129,7 @@ export class FileHandle extends Handle {
   }
 
   override stat(): HandleStat {
-    return statOf(this.node.stat());
+    return statOf(this.io.stat ? this.io.stat() : this.node.stat());
   }
 
   override setSize(size: number): void {
@@ -138,7 +138,8 @@ export class FileHandle extends Handle {
   }
 
   override setTimes(atim: bigint | null, mtim: bigint | null): void {
-    this.node.setTimes(atim, mtim);
+    if (this.io.setTimes) this.io.setTimes(atim, mtim);
+    else this.node.setTimes(atim, mtim);
   }
 
   override allocate(offset: number, len: number): void {
@@ -179,7 +180,6 @@ export class DirHandle extends Handle {
   /** The parent directory when known (for the ".." entry). */
   readonly parent: DirNode | null;
   #names: readonly string[] | null = null;
-  #encoded: (Uint8Array | undefined)[] = [];
   #kinds: readonly VNode["kind"][] | null = null;
   /** Reused for every entry: fd_readdir copies it out before asking for the next. */
   #dirent: HandleDirent = { name: DOT, ino: 0, filetype: FILETYPE_DIRECTORY };
@@ -260,7 +260,6 @@ export class DirHandle extends Handle {
     const v = this.dir.version;
     if (this.#names === null || (v === -1 ? cookie === 2 : v !== this.#version)) {
       const dir = this.dir as DirNode & {
-        encodedNames?: () => readonly Uint8Array[];
         listing?: () => { names: readonly string[]; kinds: readonly VNode["kind"][] };
       };
       if (dir.listing) {
@@ -271,7 +270,6 @@ export class DirHandle extends Handle {
         this.#names = this.dir.names();
         this.#kinds = null;
       }
-      this.#encoded = dir.encodedNames ? [...dir.encodedNames()] : [];
       this.#version = v;
     }
     const names = this.#names;
@@ -280,9 +278,7 @@ export class DirHandle extends Handle {
       // Host directories: kinds come from the directory read itself, no stat per entry.
       const i = cookie - 2;
       if (i >= names.length) return null;
-      let name = this.#encoded[i];
-      if (name === undefined) name = this.#encoded[i] = encoder.encode(names[i]);
-      out.name = name;
+      out.name = names[i];
       out.ino = 0;
       out.filetype = filetypeOf(kinds[i]);
       out.next = cookie + 1;
@@ -291,9 +287,7 @@ export class DirHandle extends Handle {
     for (let i = cookie - 2; i < names.length; i++) {
       const node = this.dir.lookup(names[i]);
       if (node === null) continue; // vanished meanwhile (host directories)
-      let name = this.#encoded[i];
-      if (name === undefined) name = this.#encoded[i] = encoder.encode(names[i]);
-      out.name = name;
+      out.name = names[i];
       out.ino = (node as { ino?: number }).ino ?? node.stat().ino;
       out.filetype = filetypeOf(node.kind);
       out.next = i + 3;

@@ -51,8 +51,8 @@ export interface HandleStat {
 
 /** One directory entry as `fd_readdir` writes it. */
 export interface HandleDirent {
-  /** The name, UTF-8 encoded. */
-  name: Uint8Array;
+  /** The name: UTF-8 bytes, or a string (`fd_readdir` encodes it). */
+  name: Uint8Array | string;
   ino: number;
   filetype: number;
   /** The cookie of the entry after this one (default: the requested cookie + 1). */

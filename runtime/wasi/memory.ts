@@ -154,6 +154,17 @@ export class GuestMemory {
    */
   readString(ptr: number, len: number): string {
     const bytes = this.bytes(ptr, len);
+    // Short ASCII strings (most paths) skip TextDecoder, which costs a host call in Deno.
+    if (bytes.length <= 128) {
+      let ascii = true;
+      for (let i = 0; i < bytes.length; i++) {
+        if (bytes[i] > 127) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    }
     try {
       return decoder.decode(bytes);
     } catch {

@@ -164,6 +164,8 @@ export class EpollHandle extends Handle {
 
   /** Resolves when any watched handle may have changed, or the interest list changed. */
   changed(signal?: AbortSignal): Promise<unknown> {
+    // A waiter may come late (the snapshot hook can hold a block): never miss what is ready now.
+    if (this.pollReadable()) return Promise.resolve();
     const waits: Promise<unknown>[] = [this.#changes.wait()];
     for (const it of this.#interests.values()) {
       if (it.disarmed) continue;

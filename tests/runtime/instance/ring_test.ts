@@ -58,3 +58,17 @@ Deno.test("Ring wakes a waiting consumer and stops at close", async () => {
 Deno.test("Ring.allocate() rejects sizes that are not powers of two", () => {
   assert.throws(() => Ring.allocate(1000), /power of two/);
 });
+
+Deno.test("Ring carries ASCII and non-ASCII heads alike", () => {
+  const sab = Ring.allocate(1024);
+  const producer = new Ring(sab);
+  const consumer = new Ring(sab);
+  const heads = [{ a: "plain" }, { b: "café ☕", n: 1 }, { c: "x".repeat(300) }];
+  for (const h of heads) assert.ok(producer.tryWrite(h, new Uint8Array([7])));
+  const got: unknown[] = [];
+  consumer.drain((head, body) => {
+    got.push(head);
+    assert.deepEqual([...body!], [7]);
+  });
+  assert.deepEqual(got, heads);
+});

@@ -251,3 +251,71 @@ Deno.test("proxy runner rejects a malformed chunk size", async () => {
   const res = await runner.handle(new Request("http://x.localhost/"));
   await assert.rejects(res.text(), /malformed chunk size/);
 });
+
+Deno.test("proxy runner keeps one request in flight by default", async () => {
+  const guest = fakeGuest((raw) => {
+    const path = raw.split(" ")[1];
+    return [`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`];
+  });
+  const runner = createProxyRunner({ connect: guest.connect });
+  const paths = ["/a", "/b", "/c", "/d"];
+  const bodies = await Promise.all(
+    paths.map(async (p) => (await runner.handle(new Request(`http://x.localhost${p}`))).text()),
+  );
+  assert.deepEqual(bodies, paths);
+  assert.equal(guest.count(), 1);
+});
+
+Deno.test("proxy runner spreads concurrent requests over up to maxConnections connections", async () => {
+  // The guest holds every answer until four requests have arrived, each on its own connection:
+  // a runner with one connection would never get there.
+  const held: (() => void)[] = [];
+  const guest = fakeGuest((raw, conn) => {
+    const path = raw.split(" ")[1];
+    const body = `${path} on ${conn}`;
+    return [`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`];
+  });
+  let writes = 0;
+  const connect = async (): Promise<GuestConnection> => {
+    const inner = await guest.connect();
+    return {
+      write: async (chunk) => {
+        await inner.write(chunk);
+        if (++writes < 4) await new Promise<void>((resolve) => held.push(resolve));
+        else for (const release of held.splice(0)) release();
+      },
+      read: () => inner.read(),
+      close: () => inner.close(),
+    };
+  };
+  const runner = createProxyRunner({ connect, maxConnections: 4 });
+  const paths = ["/a", "/b", "/c", "/d", "/e", "/f"];
+  const results = await Promise.all(paths.map((p) =>
+    runner.handleRaw!({
+      method: "GET",
+      url: `http://x.localhost${p}`,
+      headers: [],
+      body: null,
+    })
+  ));
+  const bodies = results.map((r) => dec.decode((r as { body: Uint8Array }).body));
+  assert.deepEqual(bodies.map((b) => b.split(" ")[0]), paths);
+  // Four connections opened, then reused for the last two requests.
+  assert.equal(guest.count(), 4);
+  assert.equal(new Set(bodies.map((b) => b.split(" on ")[1])).size, 4);
+});
+
+Deno.test("proxy runner frees the slot of a failed connection for the next request", async () => {
+  let calls = 0;
+  const guest = fakeGuest(() => {
+    calls++;
+    return calls === 1 ? "close" : ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"];
+  });
+  const runner = createProxyRunner({ connect: guest.connect, maxConnections: 1 });
+  await assert.rejects(
+    runner.handle(new Request("http://x.localhost/1")),
+    /in the middle of a response status line/,
+  );
+  const res = await runner.handle(new Request("http://x.localhost/2"));
+  assert.equal(await res.text(), "ok");
+});

@@ -318,3 +318,23 @@ Deno.test("path arguments out of bounds are FAULT; invalid UTF-8 is ILSEQ", () =
   assert.equal(h.sys.path_open(3, 0, q, ql, CREAT, 0n, 0n, 0, 4 * 65536), W.ERRNO_FAULT);
   assert.equal(h.fs.lookup("ok"), null);
 });
+
+Deno.test("an open host file keeps answering fd_filestat_get after it is renamed or unlinked", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "thaw-fstat-" });
+  try {
+    await Deno.writeTextFile(`${dir}/f`, "12345");
+    const h = new Harness({ preopens: [{ guestPath: "/data", dir: hostMount(dir) }] });
+    const [e, fd] = h.open("f");
+    assert.equal(e, 0);
+    assert.equal(rename(h, "f", "g"), 0);
+    const buf = h.alloc(64);
+    assert.equal(h.sys.fd_filestat_get(fd, buf), 0);
+    assert.equal(h.u64(buf + 32), 5n);
+    assert.equal(call(h, "path_unlink_file", "g"), 0);
+    assert.equal(h.sys.fd_filestat_get(fd, buf), 0);
+    assert.equal(h.sys.fd_filestat_set_times(fd, 0n, 2_000_000_000_000n, W.FSTFLAGS_MTIM), 0);
+    assert.deepEqual(h.read(fd), [0, "12345"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

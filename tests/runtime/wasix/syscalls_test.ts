@@ -11,6 +11,7 @@ import {
 } from "../../../runtime/wasi/mod.ts";
 import { VirtualNetwork } from "../../../runtime/vnet/mod.ts";
 import {
+  EpollHandle,
   processNetwork,
   SocketHandle,
   UNSUPPORTED_CALLS,
@@ -157,4 +158,37 @@ Deno.test("checkWasixImports() names missing and unsupported WASIX imports", asy
       ["wasix_64v1", "fd_dup", "missing"],
     ],
   );
+});
+
+Deno.test("an epoll wait that starts after the data arrived resolves at once", async () => {
+  // A snapshot hook may hold a block; the wait then starts late and must see what is ready.
+  const net = new VirtualNetwork();
+  const server = new SocketHandle({ family: "ipv4", net });
+  server.bind({ family: "ipv4", ip: "127.0.0.1", port: 7001 });
+  server.listen(4);
+  const client = net.connect(7001);
+  const conn = server.accept();
+  const ep = new EpollHandle();
+  ep.control(0, 5, conn, { events: 1, ptr: 0, fd: 5, data1: 0, data2: 0n });
+  client.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
+  const late = await Promise.race([
+    ep.changed().then(() => "woke"),
+    new Promise((resolve) => setTimeout(() => resolve("missed"), 50)),
+  ]);
+  assert.equal(late, "woke");
+  assert.equal(ep.collect(8, () => true).length, 1);
+});
+
+Deno.test("nonblocking recv with nothing buffered is EAGAIN without throwing inside", () => {
+  const { proc, imports, net } = setup();
+  imports.sock_open(1, 1, 0, 0);
+  const fd = proc.mem.getU32(0);
+  imports.sock_listen(fd, 1);
+  const port = (proc.fds.handle(fd) as SocketHandle).localAddress!.port;
+  net.connect(port);
+  assert.equal(imports.sock_accept_v2(fd, 4, 4, 300), 0);
+  const conn = proc.mem.getU32(4);
+  proc.mem.setU32(100, 400); // iovec: 16 bytes at 400
+  proc.mem.setU32(104, 16);
+  assert.equal(imports.sock_recv(conn, 100, 1, 0, 200, 204), ERRNO_AGAIN);
 });
