@@ -43,6 +43,15 @@ function threadTicks(): Map<string, number> {
   return out;
 }
 
+function threadName(tid: string): string {
+  if (tid === String(Deno.pid)) return "main";
+  try {
+    return `${Deno.readTextFileSync(`/proc/self/task/${tid}/comm`).trim()}#${tid}`;
+  } catch {
+    return tid;
+  }
+}
+
 await run(Math.min(10_000, total)); // warm-up: boots the instances, JIT
 const ticks0 = threadTicks();
 const cpu0 = process.cpuUsage();
@@ -59,8 +68,6 @@ const perThread = [...threadTicks()]
   .map(([tid, t]) => [tid, t - (ticks0.get(tid) ?? 0)] as const)
   .filter(([, t]) => t > 0)
   .sort((a, b) => b[1] - a[1])
-  .map(([tid, t]) =>
-    `${tid === String(Deno.pid) ? "main" : tid} ${(t * 10_000 / total).toFixed(1)}`
-  );
+  .map(([tid, t]) => `${threadName(tid)} ${(t * 10_000 / total).toFixed(1)}`);
 console.log(`  µs CPU per request by thread: ${perThread.join(", ")}`);
 Deno.exit(0);

@@ -232,11 +232,13 @@ export async function bootOrRestore(
   }
   const booted = bootInstance({ module, info: prepared }, config, io);
   const runner = await proxyRunner(module, booted, spec, timeoutMs);
+  const total = performance.now() - t2;
   return {
     mode: "cold",
     rejected,
     runner,
-    phases: { instantiate: performance.now() - t2, ...marks },
+    // `listen`: from the instance's creation to the guest's first listen.
+    phases: { instantiate: total, listen: total - booted.phases.instantiate, ...marks },
     exited: booted.running,
   };
 }
