@@ -359,7 +359,7 @@ export function createHost(options: HostOptions): Host {
     lines.push("Apps on this server are chosen by the Host header:", "");
     const width = Math.max(...[...pools.keys(), ...broken.keys()].map((n) => n.length));
     for (const { app } of pools.values()) {
-      const hosts = [`${app.name}.localhost`, ...(app.domains ?? [])];
+      const hosts = [...new Set([`${app.name}.localhost`, ...(app.domains ?? [])])];
       lines.push(
         `  ${app.name.padEnd(width)}  curl -H 'Host: ${app.name}.localhost' ${protocol}//${host}/`,
       );

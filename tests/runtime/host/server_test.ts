@@ -37,7 +37,10 @@ Deno.test("host routes by Host header and adds Server-Timing", async () => {
 
 Deno.test("an unknown host gets a 404 that lists the apps and how to reach them", async () => {
   const host = createHost({
-    apps: [fakeApp("alpha", { domains: ["alpha.example.com"] }), fakeApp("beta")],
+    apps: [
+      fakeApp("alpha", { domains: ["alpha.example.com"] }),
+      fakeApp("beta", { domains: ["beta.localhost"] }),
+    ],
     broken: [{ name: "gamma", message: "gamma/app.yaml:1:1: broken" }],
     prespawn: 0,
   });
@@ -48,6 +51,8 @@ Deno.test("an unknown host gets a 404 that lists the apps and how to reach them"
     assert.match(body, /^No app serves host "127\.0\.0\.1:8000"\./);
     assert.match(body, /alpha +curl -H 'Host: alpha\.localhost' http:\/\/127\.0\.0\.1:8000\//);
     assert.match(body, /also: alpha\.example\.com/);
+    // An app's own <name>.localhost listed among its domains is not repeated.
+    assert.doesNotMatch(body, /also: beta\.localhost/);
     assert.match(body, /beta +curl -H 'Host: beta\.localhost' http:\/\/127\.0\.0\.1:8000\//);
     assert.match(body, /gamma +failed to load; see \/_thaw\/health/);
     assert.match(body, /http:\/\/alpha\.localhost:8000\/ works/);
