@@ -54,26 +54,65 @@ export interface RejectedJournal {
   readonly reason: RejectReason;
   /** One line for the log, saying what was wrong and what happens instead. */
   readonly message: string;
+  /** What was wrong, without what happens instead (for callers that do something else). */
+  readonly problem: string;
 }
 
-/** What the journal must match. */
-export interface AcceptOptions {
-  /** Identity of the prepared module that will be instantiated (`moduleIdentity`). */
-  readonly moduleHash: string;
+/**
+ * What a journal is checked against. A hash left out is not checked: only for callers that hold
+ * a journal they just captured themselves (deploy); a host always passes both
+ * ({@link AcceptOptions}).
+ */
+export interface JournalChecks {
+  /** Identity of the module that will be instantiated, hex (`moduleIdentity`). */
+  readonly moduleHash?: string;
   /** SHA-256 (hex) of the app's config ({@link configHash}). */
-  readonly configHash: string;
+  readonly configHash?: string;
   /** Maximum age of the snapshot, from app.yaml `max_age`. */
   readonly maxAgeMs?: number;
   /** Current time in ms since the epoch. @default Date.now() */
   readonly now?: number;
 }
 
+/** What the journal must match. */
+export interface AcceptOptions extends JournalChecks {
+  /** Identity of the prepared module that will be instantiated (`moduleIdentity`). */
+  readonly moduleHash: string;
+  /** SHA-256 (hex) of the app's config ({@link configHash}). */
+  readonly configHash: string;
+}
+
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function reject(reason: RejectReason, message: string): RejectedJournal {
-  return { ok: false, reason, message: `${message}; cold-booting instead` };
+function reject(reason: RejectReason, problem: string): RejectedJournal {
+  return { ok: false, reason, problem, message: `${problem}; cold-booting instead` };
+}
+
+/**
+ * The `too-old` rejection when a snapshot taken at `snapshotTimeNs` is older than `maxAgeMs`, else
+ * undefined. For callers that keep a decoded journal across starts and recheck its age.
+ *
+ * @example
+ * ```ts
+ * const old = checkMaxAge(0n, 86_400_000);
+ * console.log(old?.reason); // "too-old"
+ * ```
+ */
+export function checkMaxAge(
+  snapshotTimeNs: bigint,
+  maxAgeMs: number,
+  now: number = Date.now(),
+): RejectedJournal | undefined {
+  const ageMs = now - Number(snapshotTimeNs / 1_000_000n);
+  if (ageMs <= maxAgeMs) return undefined;
+  return reject(
+    "too-old",
+    `The snapshot is ${Math.round(ageMs / 1000)} s old, older than max_age (${
+      Math.round(maxAgeMs / 1000)
+    } s)`,
+  );
 }
 
 /**
@@ -90,6 +129,23 @@ export function acceptJournal(
   bytes: Uint8Array,
   options: AcceptOptions,
 ): AcceptedJournal | RejectedJournal {
+  return checkJournal(bytes, options);
+}
+
+/**
+ * {@link acceptJournal} with every check optional ({@link JournalChecks}): the one definition of
+ * when a journal is refused and why, shared by the Ruby runner. Never throws for bad input.
+ *
+ * @example
+ * ```ts
+ * const verdict = checkJournal(bytes, {});
+ * if (verdict.ok) console.log(verdict.records.length);
+ * ```
+ */
+export function checkJournal(
+  bytes: Uint8Array,
+  checks: JournalChecks,
+): AcceptedJournal | RejectedJournal {
   let committed: readonly JournalRecord[];
   try {
     committed = readJournal(bytes).committed;
@@ -101,36 +157,29 @@ export function acceptJournal(
   }
   const first = committed[0];
   if (committed.length === 0) {
-    return reject("no-snapshot", "The journal holds no snapshot marker");
+    return reject("no-snapshot", "The journal holds no complete snapshot (no snapshot marker)");
   }
   if (first.kind !== "identity") {
     return reject("no-identity", "The journal does not start with an identity record");
   }
-  if (hex(first.moduleHash) !== options.moduleHash) {
+  if (checks.moduleHash !== undefined && hex(first.moduleHash) !== checks.moduleHash) {
     return reject(
       "module-mismatch",
-      `The journal belongs to module ${hex(first.moduleHash).slice(0, 12)}, not ${
-        options.moduleHash.slice(0, 12)
-      } (redeploy to rebuild it)`,
+      `The journal was captured from another module (${hex(first.moduleHash).slice(0, 12)}…, ` +
+        `this one is ${checks.moduleHash.slice(0, 12)}…; redeploy to rebuild it)`,
     );
   }
-  if (hex(first.configHash) !== options.configHash) {
+  if (checks.configHash !== undefined && hex(first.configHash) !== checks.configHash) {
     return reject(
       "config-mismatch",
-      "The journal was captured with another app config (redeploy to rebuild it)",
+      "The journal was captured from a different version of the app's config or files " +
+        "(redeploy to rebuild it)",
     );
   }
   const snapshot = committed[committed.length - 1] as SnapshotRecord;
-  if (options.maxAgeMs !== undefined) {
-    const ageMs = (options.now ?? Date.now()) - Number(snapshot.timeNs / 1_000_000n);
-    if (ageMs > options.maxAgeMs) {
-      return reject(
-        "too-old",
-        `The snapshot is ${Math.round(ageMs / 1000)} s old, older than max_age (${
-          Math.round(options.maxAgeMs / 1000)
-        } s)`,
-      );
-    }
+  if (checks.maxAgeMs !== undefined) {
+    const old = checkMaxAge(snapshot.timeNs, checks.maxAgeMs, checks.now);
+    if (old) return old;
   }
   return { ok: true, records: committed, identity: first, snapshot };
 }

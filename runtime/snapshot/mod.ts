@@ -46,7 +46,17 @@ export {
   type RestoreVariantOptions,
   sha256Hex,
 } from "./prepare.ts";
-export { WasmFormatError } from "./_wasm_binary.ts";
+export {
+  concatBytes,
+  sleb128,
+  uleb128,
+  WasmFormatError,
+  wasmName,
+  WasmReader,
+  type WasmSection,
+  wasmSection,
+  wasmSections,
+} from "./_wasm_binary.ts";
 export { AsyncifyController, AsyncifyError, type AsyncifyState, UNWIND } from "./asyncify.ts";
 export {
   applyGlobals,
@@ -70,9 +80,12 @@ export {
   type AcceptedJournal,
   acceptJournal,
   type AcceptOptions,
+  checkJournal,
+  checkMaxAge,
   configHash,
   type ConfigIdentity,
   configIdentityOf,
+  type JournalChecks,
   REJECT_REASONS,
   type RejectedJournal,
   type RejectReason,

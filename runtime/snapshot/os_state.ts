@@ -15,7 +15,7 @@
  */
 
 import type { FdKind, JournalRecord } from "../../journal/mod.ts";
-import { applyChanges, type FsChange, listChanges, lookupPath, stripSlash } from "../vfs/mod.ts";
+import { applyChanges, type FsChange, listChanges } from "../vfs/mod.ts";
 import {
   DirHandle,
   type FdEntry,
@@ -23,7 +23,6 @@ import {
   type Handle,
   RIGHTS_FD_READ,
   RIGHTS_FD_WRITE,
-  WHENCE_SET,
 } from "../wasi/mod.ts";
 import { EpollHandle, SocketHandle } from "../wasix/mod.ts";
 import {
@@ -262,20 +261,27 @@ export function applyOsState(guest: Guest, records: readonly JournalRecord[]): v
         }
         have.fdflags = r.fdflags;
         break;
-      case "file": {
-        const node = lookupPath(guest.fs.root, stripSlash(r.path), true);
-        if (node.kind !== "file") throw new OsStateError(`fd ${fd}: ${r.path} is not a file`);
-        const readable = (Number(r.rightsBase) & RIGHTS_FD_READ) !== 0;
-        const writable = (Number(r.rightsBase) & RIGHTS_FD_WRITE) !== 0;
-        const h = new FileHandle(node, node.open(writable), readable, writable, r.path);
-        h.seek(seeks.get(fd) ?? 0, WHENCE_SET);
-        void fds.set(fd, entry(r, h));
-        break;
-      }
+      case "file":
       case "directory": {
-        const node = lookupPath(guest.fs.root, stripSlash(r.path), true);
-        if (node.kind !== "dir") throw new OsStateError(`fd ${fd}: ${r.path} is not a directory`);
-        void fds.set(fd, entry(r, new DirHandle(node, r.path)));
+        // Resolved through the preopen holding the path, so files under a preopen whose guest path
+        // is not its place in the fs root (a host mount) come back too.
+        const rights = Number(r.rightsBase);
+        const desc = r.fdKind === "file"
+          ? {
+            kind: "file",
+            path: r.path,
+            position: seeks.get(fd) ?? 0,
+            readable: (rights & RIGHTS_FD_READ) !== 0,
+            writable: (rights & RIGHTS_FD_WRITE) !== 0,
+          }
+          : { kind: "dir", path: r.path };
+        let h: Handle;
+        try {
+          h = guest.proc.reopen(desc);
+        } catch (e) {
+          throw new OsStateError(`fd ${fd}: cannot reopen ${r.path}: ${(e as Error).message}`);
+        }
+        void fds.set(fd, entry(r, h));
         break;
       }
       case "socket": {

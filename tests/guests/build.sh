@@ -15,6 +15,15 @@ out="$src/wasm"
 cc="${CC:-clang-14}"
 mkdir -p "$out"
 
+# clang runs wasm-opt after linking whenever one is on PATH, and `deno task` puts binaryen's
+# (from npm) there. Drop such directories so every build of the same source gives the same bytes.
+clean_path=""
+IFS=: read -ra path_dirs <<<"$PATH"
+for d in "${path_dirs[@]}"; do
+  if [ ! -x "$d/wasm-opt" ]; then clean_path="${clean_path:+$clean_path:}$d"; fi
+done
+export PATH="$clean_path"
+
 if ! command -v "$cc" >/dev/null 2>&1; then
   echo "build.sh: $cc not found; install it with: apt-get install -y clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32" >&2
   exit 1

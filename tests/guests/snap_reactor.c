@@ -1,3 +1,4 @@
+// build-flags: -mexec-model=reactor
 // A reactor (no _start): _initialize runs the constructor below once; a runner then calls the
 // exports. Snapshot tests check that a restored instance keeps the counters and that the
 // constructor did not run again.

@@ -29,6 +29,7 @@ import {
 } from "./journal.ts";
 import type { RackApp } from "./instance.ts";
 import { readWholeFile } from "./read_file.ts";
+import { checkMaxAge } from "../../snapshot/mod.ts";
 // Static imports: a host that pre-imports this module in blank Workers gets the whole runner
 // loaded before the first cold request.
 import { createRackRunner, readRackApp } from "../rack.ts";
@@ -150,16 +151,9 @@ export async function bootOrRestoreRack(
   return { mode: "cold", rejected, runner: createRackRunner(instance), phases };
 }
 
-function checkAge(image: MemoryImage, maxAgeMs: number, now = Date.now()): void {
-  const ageMs = now - Number((image.snapshotTimeNs ?? 0n) / 1_000_000n);
-  if (ageMs > maxAgeMs) {
-    throw new RubyJournalError(
-      `The snapshot is ${Math.round(ageMs / 1000)} s old, older than max_age (${
-        Math.round(maxAgeMs / 1000)
-      } s); deploy the app again`,
-      "too-old",
-    );
-  }
+function checkAge(image: MemoryImage, maxAgeMs: number, now?: number): void {
+  const old = checkMaxAge(image.snapshotTimeNs ?? 0n, maxAgeMs, now);
+  if (old) throw new RubyJournalError(old.problem, old.reason);
 }
 
 /** Boots or restores one Ruby instance and returns its Rack runner (the Worker's `BootFunction`). */

@@ -14,35 +14,23 @@ import {
   captureMemoryRuns,
   encodeJournal,
   type GlobalValue,
-  JournalError,
   type JournalRecord,
   type MemoryCodec,
   memoryImage,
   type MemoryRunRecord,
-  readJournal,
 } from "../../../journal/mod.ts";
+import { checkJournal, type RejectReason, THAW_VERSION } from "../../snapshot/mod.ts";
 import type { MemoryImage, RackApp, RubyInstance, RubyProgram } from "./instance.ts";
 import { RUBY_ARGS } from "./instance.ts";
 
 /** The fds every start recreates: request, response, log, and the `/app` preopen. */
 const STANDARD_FDS = [0, 1, 2, 3];
 
-/** Version string written into the identity record. */
-export const THAW_VERSION = "0.1.0";
-
 /**
- * Why a journal was not applied. The same stable names as the snapshot engine's
- * `RejectReason` (runtime/snapshot/accept.ts): the host counts the boot phase
- * `journal_rejected_<reason>` in /_thaw/metrics.
+ * Why a journal was not applied: the snapshot engine's `RejectReason`, decided by its
+ * `checkJournal`. The host counts the boot phase `journal_rejected_<reason>` in /_thaw/metrics.
  */
-export type RubyJournalRejectReason =
-  | "unreadable"
-  | "no-snapshot"
-  | "no-identity"
-  | "module-mismatch"
-  | "config-mismatch"
-  | "too-old"
-  | "bad-state";
+export type RubyJournalRejectReason = RejectReason;
 
 /** A journal that does not belong to this module or app, or lacks what restore needs. */
 export class RubyJournalError extends Error {
@@ -151,12 +139,7 @@ export function encodeRubyJournal(instance: RubyInstance, opts: EncodeOptions): 
   return encodeJournal(records);
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-const hex = (b: Uint8Array) =>
-  [...b.slice(0, 6)].map((x) => x.toString(16).padStart(2, "0")).join("");
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /** What {@linkcode decodeRubyJournal} checks the journal against. */
 export interface DecodeOptions {
@@ -180,55 +163,15 @@ export interface DecodeOptions {
  * `too-old`, ...).
  */
 export function decodeRubyJournal(bytes: Uint8Array, opts: DecodeOptions = {}): MemoryImage {
-  let committed: readonly JournalRecord[];
-  try {
-    committed = readJournal(bytes).committed;
-  } catch (e) {
-    if (e instanceof JournalError || e instanceof RangeError) {
-      throw new RubyJournalError(`The journal is damaged: ${e.message}`, "unreadable", {
-        cause: e,
-      });
-    }
-    throw e;
-  }
-  const snapshot = committed.findLast((r) => r.kind === "snapshot");
-  if (!snapshot) {
-    throw new RubyJournalError(
-      "The journal holds no complete snapshot; deploy the app again",
-      "no-snapshot",
-    );
-  }
-  const identity = committed[0];
-  if (identity.kind !== "identity") {
-    throw new RubyJournalError(
-      "The journal does not start with an identity record; deploy the app again",
-      "no-identity",
-    );
-  }
-  if (opts.moduleHash && !sameBytes(identity.moduleHash, opts.moduleHash)) {
-    throw new RubyJournalError(
-      `The journal was captured from another module (${hex(identity.moduleHash)}…, this one is ` +
-        `${hex(opts.moduleHash)}…); deploy the app again`,
-      "module-mismatch",
-    );
-  }
-  if (opts.configHash && !sameBytes(identity.configHash, opts.configHash)) {
-    throw new RubyJournalError(
-      "The journal was captured from a different version of the app's files; deploy again",
-      "config-mismatch",
-    );
-  }
-  if (opts.maxAgeMs !== undefined) {
-    const ageMs = (opts.now ?? Date.now()) - Number(snapshot.timeNs / 1_000_000n);
-    if (ageMs > opts.maxAgeMs) {
-      throw new RubyJournalError(
-        `The snapshot is ${Math.round(ageMs / 1000)} s old, older than max_age (${
-          Math.round(opts.maxAgeMs / 1000)
-        } s); deploy the app again`,
-        "too-old",
-      );
-    }
-  }
+  const verdict = checkJournal(bytes, {
+    moduleHash: opts.moduleHash && hex(opts.moduleHash),
+    configHash: opts.configHash && hex(opts.configHash),
+    maxAgeMs: opts.maxAgeMs,
+    now: opts.now,
+  });
+  if (!verdict.ok) throw new RubyJournalError(verdict.problem, verdict.reason);
+  const committed = verdict.records;
+  const snapshot = verdict.snapshot;
   const size = committed.findLast((r) => r.kind === "memory.size" && r.memoryIndex === 0);
   const globals = committed.findLast((r) => r.kind === "globals");
   if (!size || size.kind !== "memory.size" || !globals || globals.kind !== "globals") {

@@ -7,19 +7,23 @@
  * Working on sections (not on a full IR) keeps this at tens of milliseconds for the 30 MB
  * ruby+stdlib.wasm, where a binaryen read takes about 4.5 s.
  *
+ * The binary reading and writing itself is the snapshot engine's (runtime/snapshot, `WasmReader`,
+ * `wasmSections`, LEB128), shared with its restore-time rewrites.
+ *
  * @module
  */
 
-/** One section of a module: its id and the byte range of its payload. */
-interface Section {
-  readonly id: number;
-  /** Offset of the section id byte. */
-  readonly start: number;
-  /** Offset of the first payload byte. */
-  readonly payload: number;
-  /** Offset just past the payload. */
-  readonly end: number;
-}
+import {
+  concatBytes,
+  sleb128,
+  uleb128,
+  WasmFormatError,
+  wasmName,
+  WasmReader,
+  type WasmSection,
+  wasmSection,
+  wasmSections,
+} from "../../snapshot/mod.ts";
 
 /** An active data segment with a constant offset. */
 export interface DataSegment {
@@ -41,121 +45,33 @@ export interface ModuleFacts {
   readonly mutableGlobals: readonly { index: number; type: number }[];
 }
 
-/** Thrown when the binary is not a module this rewriter can handle. */
-export class WasmFormatError extends Error {
-  /** Byte offset where decoding failed. */
-  readonly offset: number;
-  constructor(message: string, offset: number) {
-    super(`${message} (at byte ${offset})`);
-    this.name = "WasmFormatError";
-    this.offset = offset;
-  }
-}
-
-class Reader {
-  pos: number;
-  constructor(readonly bytes: Uint8Array, pos = 0) {
-    this.pos = pos;
-  }
-  byte(): number {
-    if (this.pos >= this.bytes.length) {
-      throw new WasmFormatError("Unexpected end of module", this.pos);
-    }
-    return this.bytes[this.pos++];
-  }
-  u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-      if (shift > 35) throw new WasmFormatError("LEB128 too long", this.pos);
-    }
-  }
-  i32(): number {
-    let result = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = this.byte();
-      result |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    if (shift < 32 && (b & 0x40)) result |= -1 << shift;
-    return result;
-  }
-  skip(n: number): void {
-    this.pos += n;
-  }
-  limits(): { min: number; max: number | undefined; flags: number } {
-    const flags = this.byte();
-    const min = this.u32();
-    const max = flags & 1 ? this.u32() : undefined;
-    return { min, max, flags };
-  }
-  /** Skips a constant expression up to and including its `end` opcode. */
-  constExpr(): void {
-    for (;;) {
-      const op = this.byte();
-      if (op === 0x0b) return;
-      if (op === 0x41 || op === 0x23) this.i32();
-      else if (op === 0x42) this.i32(); // i64 fits the skip logic: we only need its length
-      else if (op === 0x43) this.skip(4);
-      else if (op === 0x44) this.skip(8);
-      else if (op === 0xd0) this.byte();
-      else if (op === 0xd2) this.u32();
-      else throw new WasmFormatError(`Unsupported constant opcode 0x${op.toString(16)}`, this.pos);
-    }
-  }
-}
-
-function sections(bytes: Uint8Array): Section[] {
-  const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) {
-    throw new WasmFormatError("Not a WebAssembly core module (bad magic or version)", 0);
-  }
-  const r = new Reader(bytes, 8);
-  const out: Section[] = [];
-  while (r.pos < bytes.length) {
-    const start = r.pos;
-    const id = r.byte();
-    const size = r.u32();
-    const payload = r.pos;
-    const end = payload + size;
-    if (end > bytes.length) throw new WasmFormatError("Section runs past the end", start);
-    out.push({ id, start, payload, end });
-    r.pos = end;
-  }
-  return out;
-}
+export { WasmFormatError };
 
 function importCounts(
   bytes: Uint8Array,
-  s: Section | undefined,
+  s: WasmSection | undefined,
 ): { funcs: number; globals: number } {
   if (!s) return { funcs: 0, globals: 0 };
-  const r = new Reader(bytes, s.payload);
+  const r = new WasmReader(bytes, s.start);
   let globals = 0;
   let funcs = 0;
   for (let n = r.u32(); n > 0; n--) {
     r.skip(r.u32());
     r.skip(r.u32());
-    const kind = r.byte();
+    const kind = r.u8();
     if (kind === 0) {
       r.u32();
       funcs++;
     } else if (kind === 1) {
-      r.byte();
+      r.u8();
       r.limits();
     } else if (kind === 2) r.limits();
     else if (kind === 3) {
-      r.byte();
-      r.byte();
+      r.u8();
+      r.u8();
       globals++;
     } else if (kind === 4) {
-      r.byte();
+      r.u8();
       r.u32();
     } else throw new WasmFormatError(`Unknown import kind ${kind}`, r.pos);
   }
@@ -174,24 +90,24 @@ function importCounts(
  * data segment with a non-constant offset.
  */
 export function inspectModule(bytes: Uint8Array): ModuleFacts {
-  const secs = sections(bytes);
+  const secs = wasmSections(bytes);
   const byId = (id: number) => secs.find((s) => s.id === id);
   const mem = byId(5);
   if (!mem) throw new WasmFormatError("Module defines no memory of its own", 0);
-  const mr = new Reader(bytes, mem.payload);
-  if (mr.u32() !== 1) throw new WasmFormatError("Expected exactly one memory", mem.payload);
+  const mr = new WasmReader(bytes, mem.start);
+  if (mr.u32() !== 1) throw new WasmFormatError("Expected exactly one memory", mem.start);
   const limits = mr.limits();
 
   const globalsBase = importCounts(bytes, byId(2)).globals;
   const mutableGlobals: { index: number; type: number }[] = [];
   const gs = byId(6);
   if (gs) {
-    const r = new Reader(bytes, gs.payload);
+    const r = new WasmReader(bytes, gs.start);
     const n = r.u32();
     for (let i = 0; i < n; i++) {
-      const type = r.byte();
-      const mutable = r.byte() === 1;
-      r.constExpr();
+      const type = r.u8();
+      const mutable = r.u8() === 1;
+      r.skipConstExpr();
       if (mutable) mutableGlobals.push({ index: globalsBase + i, type });
     }
   }
@@ -199,7 +115,7 @@ export function inspectModule(bytes: Uint8Array): ModuleFacts {
   const dataSegments: DataSegment[] = [];
   const ds = byId(11);
   if (ds) {
-    const r = new Reader(bytes, ds.payload);
+    const r = new WasmReader(bytes, ds.start);
     const count = r.u32();
     for (let index = 0; index < count; index++) {
       const flag = r.u32();
@@ -208,9 +124,9 @@ export function inspectModule(bytes: Uint8Array): ModuleFacts {
         continue; // passive: not part of the initial image
       }
       if (flag === 2) r.u32();
-      if (r.byte() !== 0x41) throw new WasmFormatError("Data offset is not i32.const", r.pos);
-      const offset = r.i32() >>> 0;
-      if (r.byte() !== 0x0b) throw new WasmFormatError("Data offset is not constant", r.pos);
+      if (r.u8() !== 0x41) throw new WasmFormatError("Data offset is not i32.const", r.pos);
+      const offset = r.s32() >>> 0;
+      if (r.u8() !== 0x0b) throw new WasmFormatError("Data offset is not constant", r.pos);
       const len = r.u32();
       dataSegments.push({ index, offset, bytes: bytes.subarray(r.pos, r.pos + len) });
       r.skip(len);
@@ -222,30 +138,6 @@ export function inspectModule(bytes: Uint8Array): ModuleFacts {
     dataSegments,
     mutableGlobals,
   };
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function name(s: string): number[] {
-  const b = new TextEncoder().encode(s);
-  return [...leb(b.length), ...b];
-}
-
-function section(id: number, payload: Uint8Array): Uint8Array {
-  const head = [id, ...leb(payload.length)];
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head);
-  out.set(payload, head.length);
-  return out;
 }
 
 /** Where the prepared module imports its memory from. */
@@ -299,35 +191,27 @@ export function readLayout(module: WebAssembly.Module): PreparedLayout {
 
 /** True if the bytes already carry a `thaw.prepared` section (a cheap scan of section heads). */
 export function isPrepared(bytes: Uint8Array): boolean {
-  for (const s of sections(bytes)) {
+  for (const s of wasmSections(bytes)) {
     if (s.id !== 0) continue;
-    const r = new Reader(bytes, s.payload);
+    const r = new WasmReader(bytes, s.start);
     const n = r.u32();
     if (new TextDecoder().decode(bytes.subarray(r.pos, r.pos + n)) === LAYOUT_SECTION) return true;
   }
   return false;
 }
 
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
 /** Rewrites a vector section: keeps its items and appends `extra` items. */
-function appendToVector(bytes: Uint8Array, s: Section, extraCount: number, extra: Uint8Array) {
-  const r = new Reader(bytes, s.payload);
+function appendToVector(
+  bytes: Uint8Array,
+  s: WasmSection,
+  extraCount: number,
+  extra: Uint8Array,
+) {
+  const r = new WasmReader(bytes, s.start);
   const n = r.u32();
-  return section(
+  return wasmSection(
     s.id,
-    concat([new Uint8Array(leb(n + extraCount)), bytes.subarray(r.pos, s.end), extra]),
+    concatBytes([new Uint8Array(uleb128(n + extraCount)), bytes.subarray(r.pos, s.end), extra]),
   );
 }
 
@@ -352,33 +236,33 @@ function appendToVector(bytes: Uint8Array, s: Section, extraCount: number, extra
  */
 export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Array {
   const facts = inspectModule(bytes);
-  const secs = sections(bytes);
+  const secs = wasmSections(bytes);
   const byId = (id: number) => secs.find((x) => x.id === id);
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   const mem = byId(5)!;
-  const mr = new Reader(bytes, mem.payload);
+  const mr = new WasmReader(bytes, mem.start);
   mr.u32();
   const limitsStart = mr.pos;
   mr.limits();
   const memImport = new Uint8Array([
-    ...name(MEMORY_IMPORT.module),
-    ...name(MEMORY_IMPORT.name),
+    ...wasmName(MEMORY_IMPORT.module),
+    ...wasmName(MEMORY_IMPORT.name),
     0x02,
     ...bytes.subarray(limitsStart, mr.pos),
   ]);
   const imports = importCounts(bytes, byId(2));
-  const count = (id: number) => byId(id) ? new Reader(bytes, byId(id)!.payload).u32() : 0;
+  const count = (id: number) => byId(id) ? new WasmReader(bytes, byId(id)!.start).u32() : 0;
   const typeCount = count(1);
   const funcCount = count(3);
   const initFunc = imports.funcs + funcCount;
 
   const body: number[] = [0];
   for (const seg of facts.dataSegments) {
-    body.push(0x41, ...sleb(seg.offset | 0), 0x41, 0, 0x41, ...sleb(seg.bytes.length | 0));
-    body.push(0xfc, 0x08, ...leb(seg.index), 0x00, 0xfc, 0x09, ...leb(seg.index));
+    body.push(0x41, ...sleb128(seg.offset | 0), 0x41, 0, 0x41, ...sleb128(seg.bytes.length | 0));
+    body.push(0xfc, 0x08, ...uleb128(seg.index), 0x00, 0xfc, 0x09, ...uleb128(seg.index));
   }
   body.push(0x0b);
-  const code = new Uint8Array([...leb(body.length), ...body]);
+  const code = new Uint8Array([...uleb128(body.length), ...body]);
   const dataCount = count(11);
 
   for (const id of [1, 2, 3, 7, 10, 11]) {
@@ -388,7 +272,7 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
   }
   for (const s of secs) {
     // memory.init needs a data count section, which must come just before the code section.
-    if (s.id === 10 && !byId(12)) parts.push(section(12, new Uint8Array(leb(dataCount))));
+    if (s.id === 10 && !byId(12)) parts.push(wasmSection(12, new Uint8Array(uleb128(dataCount))));
     switch (s.id) {
       case 1:
         parts.push(appendToVector(bytes, s, 1, new Uint8Array([0x60, 0, 0])));
@@ -397,14 +281,14 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
         parts.push(appendToVector(bytes, s, 1, memImport));
         break;
       case 3:
-        parts.push(appendToVector(bytes, s, 1, new Uint8Array(leb(typeCount))));
+        parts.push(appendToVector(bytes, s, 1, new Uint8Array(uleb128(typeCount))));
         break;
       case 5:
         break;
       case 7: {
-        const extra: number[] = [...name(INIT_DATA_EXPORT), 0x00, ...leb(initFunc)];
+        const extra: number[] = [...wasmName(INIT_DATA_EXPORT), 0x00, ...uleb128(initFunc)];
         for (const g of facts.mutableGlobals) {
-          extra.push(...name(GLOBAL_EXPORT_PREFIX + g.index), 0x03, ...leb(g.index));
+          extra.push(...wasmName(GLOBAL_EXPORT_PREFIX + g.index), 0x03, ...uleb128(g.index));
         }
         parts.push(
           appendToVector(bytes, s, 1 + facts.mutableGlobals.length, new Uint8Array(extra)),
@@ -415,10 +299,10 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
         parts.push(appendToVector(bytes, s, 1, code));
         break;
       case 11:
-        parts.push(section(11, passiveData(bytes, s)));
+        parts.push(wasmSection(11, passiveData(bytes, s)));
         break;
       default:
-        parts.push(section(s.id, bytes.subarray(s.payload, s.end)));
+        parts.push(wasmSection(s.id, bytes.subarray(s.start, s.end)));
     }
   }
   const layout: PreparedLayout = {
@@ -430,33 +314,23 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
     sourceSha256,
   };
   const json = new TextEncoder().encode(JSON.stringify(layout));
-  parts.push(section(0, concat([new Uint8Array(name(LAYOUT_SECTION)), json])));
-  return concat(parts);
+  parts.push(wasmSection(0, concatBytes([new Uint8Array(wasmName(LAYOUT_SECTION)), json])));
+  return concatBytes(parts);
 }
 
 /** The data section with every active segment turned passive, indices and bytes unchanged. */
-function passiveData(bytes: Uint8Array, s: Section): Uint8Array {
-  const r = new Reader(bytes, s.payload);
+function passiveData(bytes: Uint8Array, s: WasmSection): Uint8Array {
+  const r = new WasmReader(bytes, s.start);
   const n = r.u32();
-  const out: Uint8Array[] = [new Uint8Array(leb(n))];
+  const out: Uint8Array[] = [new Uint8Array(uleb128(n))];
   for (let i = 0; i < n; i++) {
     const flag = r.u32();
     if (flag === 2) r.u32();
-    if (flag !== 1) r.constExpr();
+    if (flag !== 1) r.skipConstExpr();
     const lenStart = r.pos;
     const len = r.u32();
     out.push(new Uint8Array([1]), bytes.subarray(lenStart, r.pos + len));
     r.skip(len);
   }
-  return concat(out);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(out);
 }

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
-import { lookupPath } from "../../../runtime/vfs/mod.ts";
-import { FileHandle, RIGHTS_FILE, WHENCE_SET } from "../../../runtime/wasi/mod.ts";
+import { lookupPath, packageMount } from "../../../runtime/vfs/mod.ts";
+import {
+  DirHandle,
+  FileHandle,
+  RIGHTS_DIR,
+  RIGHTS_FD_READ,
+  RIGHTS_FD_SEEK,
+  RIGHTS_FILE,
+  WHENCE_SET,
+} from "../../../runtime/wasi/mod.ts";
 import { EpollHandle, SocketHandle } from "../../../runtime/wasix/mod.ts";
 import {
   applyOsState,
@@ -115,4 +123,58 @@ Deno.test("applyOsState() refuses records that do not fit the fresh process", as
     },
   ];
   assert.throws(() => applyOsState(make(), preopen), OsStateError);
+});
+
+Deno.test("applyOsState() reopens files and directories under a host-mounted preopen", async () => {
+  const make = await guests();
+  const host = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${host}/sub`);
+    await Deno.writeTextFile(`${host}/sub/page.txt`, "mounted page");
+    // The preopen's guest path (/srv) is nowhere in the fs root: only the preopen reaches it.
+    const withMount = () => {
+      const g = make();
+      g.proc.preopen({ guestPath: "/srv", dir: packageMount(host), readOnly: true });
+      return g;
+    };
+    const a = withMount();
+    const srv = [...a.proc.fds.entries()].find(([, e]) => e.preopenPath === "/srv")!;
+    const dir = srv[1].handle as DirHandle;
+    const sub = lookupPath(dir.dir, "sub", true);
+    const page = lookupPath(dir.dir, "sub/page.txt", true);
+    assert.ok(sub.kind === "dir" && page.kind === "file");
+    if (sub.kind !== "dir" || page.kind !== "file") return;
+    const file = new FileHandle(page, page.open(false), true, false, "/srv/sub/page.txt");
+    file.seek(8, WHENCE_SET);
+    const fileFd = a.proc.fds.insert({
+      handle: file,
+      rightsBase: RIGHTS_FD_READ | RIGHTS_FD_SEEK,
+      rightsInheriting: 0,
+      fdflags: 0,
+    });
+    const dirFd = a.proc.fds.insert({
+      handle: new DirHandle(sub, "/srv/sub"),
+      rightsBase: RIGHTS_DIR,
+      rightsInheriting: 0,
+      fdflags: 0,
+    });
+    const { records } = captureOsState(a);
+    assert.ok(records.some((r) => r.kind === "fd.open" && r.path === "/srv/sub/page.txt"));
+
+    const b = withMount();
+    applyOsState(b, records);
+    const rf = b.proc.fds.handle(fileFd) as FileHandle;
+    assert.ok(rf instanceof FileHandle);
+    assert.equal(rf.tell(), 8);
+    const rest = new Uint8Array(16);
+    assert.equal(new TextDecoder().decode(rest.subarray(0, rf.read(rest))), "page");
+    const rd = b.proc.fds.handle(dirFd);
+    assert.ok(rd instanceof DirHandle);
+    assert.equal(rd.path, "/srv/sub");
+
+    // Without the mount the file is nowhere: a clear OsStateError, not a crash.
+    assert.throws(() => applyOsState(make(), records), OsStateError);
+  } finally {
+    await Deno.remove(host, { recursive: true });
+  }
 });
