@@ -294,9 +294,12 @@ export async function checkApp(
 
 /** Import modules a Thaw instance provides to every guest. */
 const PROVIDED_IMPORTS = ["wasi_snapshot_preview1", "wasix_32v1", "wasix_64v1"];
-/** Extra import modules a runner provides (the Rack runner answers ruby.wasm's js interop). */
+/**
+ * Extra import modules a runner provides: the Rack runner answers ruby.wasm's js interop, and
+ * hands the prepared ruby.wasm of a deploy bundle its memory (`thaw.memory`).
+ */
 const RUNNER_IMPORTS: Partial<Record<RunnerKind, readonly string[]>> = {
-  rack: ["rb-js-abi-host", "canonical_abi"],
+  rack: ["rb-js-abi-host", "canonical_abi", "thaw"],
 };
 
 /** Checks the compiled module against the app: imports, entry point, memory limit. */

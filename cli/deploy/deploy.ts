@@ -106,8 +106,8 @@ async function listFiles(dir: string, skip: (rel: string) => boolean): Promise<s
 interface Snapshot {
   /** The module to ship (prepared), its path in the bundle and its facts. */
   moduleFile: string;
-  /** Null when the bundle does not ship the module (ruby.wasm comes with Thaw). */
-  moduleBytes: Uint8Array | null;
+  /** The prepared module the bundle ships. */
+  moduleBytes: Uint8Array;
   module: BundleManifest["module"];
   moduleIdentity: string;
   configHash: string;
@@ -151,7 +151,7 @@ export async function deploy(app: ResolvedApp, options: DeployOptions): Promise<
     );
   }
   const snap = app.runner === "rack"
-    ? await snapshotRack(app, emit, warnings)
+    ? await snapshotRack(app, emit)
     : await snapshotWasi(app, options, emit, warnings);
   return await writeBundle(app, options, snap, warnings);
 }
@@ -253,7 +253,6 @@ async function snapshotWasi(
 async function snapshotRack(
   app: ResolvedApp,
   emit: (e: DeployEvent) => void,
-  warnings: string[],
 ): Promise<Snapshot> {
   let r;
   try {
@@ -262,16 +261,11 @@ async function snapshotRack(
     if (e instanceof RackDeployError) throw new DeployError(e.message);
     throw e;
   }
-  warnings.push(
-    `The bundle does not carry ruby.wasm; its wasmer.toml names ${r.moduleFile}, so keep the ` +
-      "bundle where that path reaches Thaw's node_modules (e.g. out/<name> in the Thaw checkout)",
-  );
   return {
     moduleFile: r.moduleFile,
     moduleBytes: r.moduleBytes,
     module: {
       file: r.moduleFile,
-      shipped: false,
       sha256: r.preparedSha256,
       size: r.preparedSize,
       inputSha256: r.inputSha256,
@@ -289,7 +283,7 @@ async function snapshotRack(
     // The Ruby runner seeds its own PRNGs after restore; it does not count boot facts.
     bootFacts: { randomBytes: 0, clockReads: 0 },
     warmup: r.warmup,
-    rewrites: new Map(),
+    rewrites: r.rewrites,
   };
 }
 
@@ -318,12 +312,10 @@ async function writeBundle(
     await Deno.writeFile(`${staging}/${p}`, bytes);
     files.push({ path: p, sha256: await sha256Hex(bytes), size: bytes.length });
   }
-  if (snap.moduleBytes !== null) {
-    const rel = snap.moduleFile;
-    const relDir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
-    if (relDir) await Deno.mkdir(`${staging}/${relDir}`, { recursive: true });
-    await Deno.writeFile(`${staging}/${rel}`, snap.moduleBytes);
-  }
+  const rel = snap.moduleFile;
+  const relDir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+  if (relDir) await Deno.mkdir(`${staging}/${relDir}`, { recursive: true });
+  await Deno.writeFile(`${staging}/${rel}`, snap.moduleBytes);
   await Deno.writeFile(`${staging}/snapshot.journal`, snap.journalBytes);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,

@@ -2,11 +2,12 @@
  * Deploying a Rack app (runner `rack`, ruby.wasm): the Ruby runner boots Ruby, sends the warm-up
  * requests and captures its journal (`snapshotRackApp`); deploy then restores an instance from that
  * journal and sends the warm-up requests again to check every `expect` against the restored app.
- * The bundle does not carry ruby.wasm: wasmer.toml keeps naming the copy in Thaw's node_modules.
+ * The bundle carries the prepared ruby.wasm (`ruby.prepared.wasm`, top level) and its wasmer.toml
+ * names that file, so the bundle is self-contained: it can be uploaded to a host anywhere.
  * @module
  */
 
-import { relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import type { ResolvedApp } from "../../config/mod.ts";
 import { readJournal } from "../../journal/mod.ts";
 import {
@@ -15,6 +16,7 @@ import {
   loadRubyProgram,
   prepareRubyModule,
   readRackApp,
+  RUBY_BUNDLE_MODULE,
   RubyInstance,
   snapshotRackApp,
 } from "../../runtime/runners/mod.ts";
@@ -30,9 +32,10 @@ function hex(bytes: Uint8Array): string {
 
 /** What the Rack snapshot step produced (see deploy.ts `Snapshot`). */
 export interface RackSnapshotResult {
+  /** Path of the prepared module in the bundle ({@linkcode RUBY_BUNDLE_MODULE}). */
   readonly moduleFile: string;
-  /** Always null: the bundle does not ship ruby.wasm. */
-  readonly moduleBytes: null;
+  /** The prepared ruby.wasm, which the bundle ships. */
+  readonly moduleBytes: Uint8Array;
   readonly preparedSha256: string;
   readonly preparedSize: number;
   readonly inputSha256: string;
@@ -43,6 +46,8 @@ export interface RackSnapshotResult {
   readonly records: number;
   readonly timings: Record<string, number>;
   readonly warmup: { method: string; path: string; status: number; ms: number }[];
+  /** Files of the app directory the bundle holds rewritten (its wasmer.toml). */
+  readonly rewrites: Map<string, Uint8Array>;
 }
 
 /** Thrown for a Rack app that cannot be deployed; deploy.ts turns it into a DeployError. */
@@ -71,6 +76,14 @@ export async function snapshotRackBundle(
         `"${APP_MOUNT}" = "." to its wasmer.toml`,
     );
   }
+  const appDir = resolve(app.appDir);
+  if (relative(appDir, resolve(mount.host)).startsWith("..")) {
+    throw new RackDeployError(
+      `${app.name}: the package (${mount.host}) lies outside the app directory; a bundle ` +
+        "carries the app directory only, so move the package inside it",
+    );
+  }
+  const rewrites = await bundleWasmerToml(app);
   const timings: Record<string, number> = {};
   const input = await Deno.readFile(app.wasmPath);
   emit({ type: "step", message: "preparing ruby.wasm" });
@@ -86,7 +99,14 @@ export async function snapshotRackBundle(
     cached: false,
     ms: timings.prepare,
   });
-  const rackApp = await readRackApp(mount.host, { env: { ...app.env } });
+  const read = await readRackApp(mount.host, { env: { ...app.env } });
+  // The journal belongs to the bundle's package, which holds the rewritten wasmer.toml.
+  const files = new Map(read.files);
+  for (const [path, bytes] of rewrites) {
+    const inPackage = relative(resolve(mount.host), resolve(appDir, path));
+    if (files.has(inPackage)) files.set(inPackage, bytes);
+  }
+  const rackApp = { ...read, files };
   emit({ type: "step", message: "booting Ruby and sending the warm-up requests" });
   const requests = app.instaboot?.requests ?? [];
   const snap = await snapshotRackApp(
@@ -149,12 +169,9 @@ export async function snapshotRackBundle(
     ms: snap.phases.capture,
   });
 
-  // The bundle does not carry ruby.wasm: the Ruby runner hashes every file of the package, so
-  // the bundle's files must be the app's own. wasmer.toml keeps naming Thaw's copy.
-  const moduleFile = relative(resolve(app.appDir), resolve(app.wasmPath));
   return {
-    moduleFile,
-    moduleBytes: null,
+    moduleFile: RUBY_BUNDLE_MODULE,
+    moduleBytes: prepared,
     preparedSha256: await sha256Hex(prepared),
     preparedSize: prepared.length,
     inputSha256: await sha256Hex(input),
@@ -165,5 +182,49 @@ export async function snapshotRackBundle(
     records: committed.length,
     timings,
     warmup,
+    rewrites,
   };
+}
+
+/**
+ * The bundle's wasmer.toml: the app's, with the ruby module's `source` pointing at the prepared
+ * module the bundle carries ({@linkcode RUBY_BUNDLE_MODULE}). A targeted edit of that one value,
+ * so comments and layout stay as written. Keyed by path in the app directory.
+ *
+ * @throws {RackDeployError} when the app has no wasmer.toml or its module source cannot be found.
+ */
+async function bundleWasmerToml(app: ResolvedApp): Promise<Map<string, Uint8Array>> {
+  const toml = app.sources.wasmerToml;
+  if (toml === undefined) {
+    throw new RackDeployError(
+      `${app.name}: a rack app's package must be a directory with a wasmer.toml; point app.yaml ` +
+        "`package` at it",
+    );
+  }
+  const appDir = resolve(app.appDir);
+  const tomlRel = relative(appDir, resolve(toml));
+  if (tomlRel.startsWith("..")) {
+    throw new RackDeployError(
+      `${app.name}: wasmer.toml (${toml}) lies outside the app directory; move it inside`,
+    );
+  }
+  const text = await Deno.readTextFile(toml);
+  const target = resolve(app.wasmPath);
+  const newSource = relative(dirname(resolve(toml)), resolve(appDir, RUBY_BUNDLE_MODULE));
+  let hits = 0;
+  const rewritten = text.replace(
+    /^(\s*source\s*=\s*)(["'])([^"'\n]*)\2/gm,
+    (line, head: string, quote: string, source: string) => {
+      if (resolve(dirname(resolve(toml)), source) !== target) return line;
+      hits++;
+      return `${head}${quote}${newSource}${quote}`;
+    },
+  );
+  if (hits === 0) {
+    throw new RackDeployError(
+      `${app.name}: cannot find the [[module]] source naming ${app.wasmPath} in ${toml}; write it ` +
+        'as source = "path/to/ruby.wasm" on one line',
+    );
+  }
+  return new Map([[tomlRel, new TextEncoder().encode(rewritten)]]);
 }

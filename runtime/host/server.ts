@@ -119,11 +119,21 @@ function fmt(ms: number): string {
   return ms.toFixed(2);
 }
 
+/** The Server-Timing of a warm request before its execute time, by boot kind. */
+const WARM_TIMING = {
+  instantiate: "load;dur=0.00, instantiate;dur=0.00, execute;dur=",
+  restore: "load;dur=0.00, restore;dur=0.00, execute;dur=",
+};
+
 function serverTiming(
-  res: Pick<PoolResponse, "phases" | "execute">,
+  res: Pick<PoolResponse, "phases" | "execute" | "cold">,
   load: number,
   restores: boolean,
 ): string {
+  // The common case, a warm request after the first: one concatenation.
+  if (!res.cold && load === 0) {
+    return (restores ? WARM_TIMING.restore : WARM_TIMING.instantiate) + fmt(res.execute);
+  }
   // Warm requests report the app's boot kind with 0: they waited for no boot.
   const boot = "restore" in res.phases || (restores && !("instantiate" in res.phases))
     ? "restore"
@@ -172,6 +182,18 @@ export function createHost(options: HostOptions): Host {
   const spawner = new WorkerSpawner({ prespawn: 0 });
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const router = new Router([], options.defaultApp);
+  /** Host header → app name, so a request's route is a map lookup; cleared when apps change. */
+  const routes = new Map<string, string | undefined>();
+  function route(hostHeader: string): string | undefined {
+    let name = routes.get(hostHeader);
+    if (name === undefined && !routes.has(hostHeader)) {
+      name = router.match(hostHeader);
+      // Bounded: clients choose Host headers.
+      if (routes.size >= 1024) routes.clear();
+      routes.set(hostHeader, name);
+    }
+    return name;
+  }
   const pools = new Map<string, PoolEntry>();
   const broken = new Map<string, BrokenApp>();
   const started = Date.now();
@@ -291,8 +313,19 @@ export function createHost(options: HostOptions): Host {
       }
       return text(404, `No Thaw endpoint ${pathname}; try /_thaw/health or /_thaw/metrics`);
     }
-    const hostHeader = request.headers.get("host") ?? new URL(request.url).host;
-    const name = router.match(hostHeader);
+    // One pass over the headers: the copy for the guest, the Host header and the body length.
+    const headers: [string, string][] = [];
+    let hostValue: string | undefined;
+    let lengthValue: string | undefined;
+    for (const pair of request.headers) {
+      const key = pair[0];
+      if (key === "host") hostValue = pair[1];
+      else if (key === "content-length") lengthValue = pair[1];
+      else if (key === "x-thaw-remote-addr") continue;
+      headers.push(pair);
+    }
+    const hostHeader = hostValue ?? new URL(request.url).host;
+    const name = route(hostHeader);
     if (name === undefined) return text(404, unknownHost(hostHeader, request.url));
     const entry = pools.get(name);
     if (!entry) {
@@ -300,7 +333,7 @@ export function createHost(options: HostOptions): Host {
       metrics.counter(REQUESTS, "", { app: name, code: "503" });
       return text(503, `App ${name} failed to load:\n${failed?.message ?? "unknown app"}`);
     }
-    const length = Number(request.headers.get("content-length") ?? 0);
+    const length = Number(lengthValue ?? 0);
     if (length > maxBody) {
       count(entry, 413);
       return text(413, `Request body of ${length} bytes is over the ${maxBody} byte limit`);
@@ -312,10 +345,6 @@ export function createHost(options: HostOptions): Host {
         count(entry, 413);
         return text(413, `Request body is over the ${maxBody} byte limit`);
       }
-    }
-    const headers: [string, string][] = [];
-    for (const pair of request.headers) {
-      if (pair[0] !== "x-thaw-remote-addr") headers.push(pair);
     }
     if (info?.remoteAddr?.hostname) headers.push(["x-thaw-remote-addr", info.remoteAddr.hostname]);
     // The first request of an app reports the module's load time; later ones find it cached.
@@ -394,6 +423,7 @@ export function createHost(options: HostOptions): Host {
 
   async function install(app: HostApp): Promise<void> {
     const clashes = router.add(app);
+    routes.clear();
     for (const host of clashes) log(`thaw: ${app.name}: host ${host} is taken by another app`);
     broken.delete(app.name);
     const previous = pools.get(app.name);

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { Ring } from "./ring.ts";
+import { decodeResponseHead, encodeRequestHead, Ring } from "./ring.ts";
 import type { HostToWorker, InstanceSpec, WorkerToHost } from "./worker.ts";
 
 /** Deno permissions for an instance Worker: `"none"` unless the app mounts host directories. */
@@ -279,6 +279,9 @@ class Instance {
 
 let nextRequestId = 0;
 
+/** The phases of a warm request: none (shared, never written). */
+const NO_PHASES: Record<string, number> = Object.freeze({});
+
 /** A bounded, self-healing, scale-to-zero set of instances of one app. */
 export class AppPool {
   readonly #o: Required<Omit<AppPoolOptions, "bootUrl" | "events">> & {
@@ -397,9 +400,11 @@ export class AppPool {
         rings: inst.ringBuffers,
       };
       worker.postMessage(init);
-      inst.toHost.consume((head, body) =>
-        this.#onMessage(inst, { ...(head as WorkerToHost), body } as WorkerToHost)
-      );
+      inst.toHost.consume((head, body) => {
+        // A complete response comes as a compact text head; anything else as JSON.
+        if (typeof head === "string") this.#onResponse(inst, decodeResponseHead(head), body, true);
+        else this.#onMessage(inst, { ...(head as WorkerToHost), body } as WorkerToHost);
+      });
       let bootTimer: ReturnType<typeof setTimeout> | undefined;
       const bootLimit = new Promise<never>((_, reject) => {
         bootTimer = setTimeout(
@@ -434,28 +439,9 @@ export class AppPool {
       case "fatal":
         this.#kill(inst, "crash", m.message);
         return;
-      case "res": {
-        const p = inst.pending.get(m.id);
-        if (!p) return;
-        let body: PoolResponse["body"] = m.body;
-        if (!m.end) {
-          body = new ReadableStream<Uint8Array>({
-            start: (controller) => {
-              p.controller = controller;
-            },
-          });
-        } else this.#finish(inst, m.id);
-        p.resolve({
-          status: m.status,
-          statusText: m.statusText,
-          headers: m.headers,
-          body,
-          cold: p.cold,
-          phases: p.cold ? inst.phases : {},
-          execute: m.exec,
-        });
+      case "res":
+        this.#onResponse(inst, m, m.body, m.end);
         return;
-      }
       case "chunk":
         try {
           inst.pending.get(m.id)?.controller?.enqueue(m.data);
@@ -479,6 +465,39 @@ export class AppPool {
         return;
       }
     }
+  }
+
+  #onResponse(
+    inst: Instance,
+    m: {
+      id: number;
+      status: number;
+      statusText: string;
+      headers: [string, string][];
+      exec: number;
+    },
+    whole: Uint8Array | null,
+    end: boolean,
+  ) {
+    const p = inst.pending.get(m.id);
+    if (!p) return;
+    let body: PoolResponse["body"] = whole;
+    if (!end) {
+      body = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          p.controller = controller;
+        },
+      });
+    } else this.#finish(inst, m.id);
+    p.resolve({
+      status: m.status,
+      statusText: m.statusText,
+      headers: m.headers,
+      body,
+      cold: p.cold,
+      phases: p.cold ? inst.phases : NO_PHASES,
+      execute: m.exec,
+    });
   }
 
   #finish(inst: Instance, id: number) {
@@ -577,7 +596,11 @@ export class AppPool {
       inst.pending.set(id, { resolve, reject, deadline, cold });
       const { method, url, headers, body } = request;
       const bytes = body ? new Uint8Array(body) : null;
-      if (!inst.toWorker.tryWrite({ t: "req", id, method, url, headers }, bytes)) {
+      const head = encodeRequestHead(id, method, url, headers);
+      const sent = head === null
+        ? inst.toWorker.tryWrite({ t: "req", id, method, url, headers }, bytes)
+        : inst.toWorker.tryWriteText(head, bytes);
+      if (!sent) {
         const message: HostToWorker = { t: "req", id, method, url, headers, body };
         inst.worker!.postMessage(message, body ? [body] : []);
       }

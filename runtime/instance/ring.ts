@@ -5,7 +5,7 @@
  * would cap a host at well under half of plain `Deno.serve` throughput; under load the ring
  * carries many messages per wake-up.
  *
- * Messages are a JSON head plus optional raw bytes. Anything that does not fit goes by
+ * Messages are a head (JSON, or a string the caller encoded) plus optional raw bytes. Anything that does not fit goes by
  * `postMessage` instead (the caller falls back when {@linkcode Ring.tryWrite} returns false).
  *
  * @module
@@ -17,8 +17,11 @@ const CLOSED = 2;
 const WAITING = 3; // the consumer is (about to be) parked in Atomics.waitAsync
 const HEADER_BYTES = 16;
 const WRAP = 0xffffffff;
-/** Set in a message's JSON length word when the JSON is plain ASCII. */
+/** Set in a message's head length word when the head is plain ASCII. */
 const ASCII = 0x80000000;
+/** Set in a message's head length word when the head is a caller-encoded string, not JSON. */
+const TEXT = 0x40000000;
+const LENGTH = 0x3fffffff;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -83,7 +86,19 @@ export class Ring {
    * caller then sends it another way.
    */
   tryWrite(head: unknown, body: Uint8Array | null = null): boolean {
-    const text = JSON.stringify(head);
+    return this.#write(JSON.stringify(head), body, 0);
+  }
+
+  /**
+   * Appends one message whose head is a string the caller encoded itself (the host's request and
+   * response heads: no JSON on the hot path). {@linkcode Ring.drain} hands it back as that string.
+   * Returns false, writing nothing, when it does not fit right now.
+   */
+  tryWriteText(head: string, body: Uint8Array | null = null): boolean {
+    return this.#write(head, body, TEXT);
+  }
+
+  #write(text: string, body: Uint8Array | null, flags: number): boolean {
     // Heads are nearly always ASCII: then the string is copied in as is, with no encoder call
     // and no temporary buffer, and the reader knows it may decode it the same way.
     let json: Uint8Array | null = null;
@@ -110,7 +125,9 @@ export class Ring {
       off = 0;
     } else if (free < padded) return false;
     this.#u32[off >> 2] = size;
-    this.#u32[(off >> 2) + 1] = json === null ? (jsonLength | ASCII) >>> 0 : jsonLength;
+    this.#u32[(off >> 2) + 1] =
+      (json === null ? jsonLength | ASCII | flags : jsonLength | flags) >>>
+      0;
     if (json === null) {
       const u8 = this.#u8;
       for (let i = 0, at = off + 8; i < jsonLength; i++) u8[at + i] = text.charCodeAt(i);
@@ -153,13 +170,12 @@ export class Ring {
         continue;
       }
       const word = this.#u32[(off >> 2) + 1];
-      const jsonLength = word & ~ASCII;
+      const jsonLength = word & LENGTH;
       const bytes = this.#u8.subarray(off + 8, off + 8 + jsonLength);
-      const head = JSON.parse(
-        (word & ASCII) !== 0 && jsonLength <= 4096
-          ? String.fromCharCode.apply(null, bytes as unknown as number[])
-          : decoder.decode(bytes),
-      );
+      const text = (word & ASCII) !== 0 && jsonLength <= 4096
+        ? String.fromCharCode.apply(null, bytes as unknown as number[])
+        : decoder.decode(bytes);
+      const head = (word & TEXT) !== 0 ? text : JSON.parse(text);
       const body = size > 8 + jsonLength ? this.#u8.slice(off + 8 + jsonLength, off + size) : null;
       messages.push([head, body]);
       r = (r + ((size + 3) & ~3)) >>> 0;
@@ -201,4 +217,99 @@ export class Ring {
       await this.readable();
     }
   }
+}
+
+/**
+ * Compact text heads for the host's requests and responses on the rings: the fields joined by
+ * NUL, which no method, URL or header (name or value) may contain. Encoding and decoding them
+ * costs a join and a split, where JSON cost a stringify, a parse and an object per message.
+ */
+const SEP = "\0";
+
+/** A request head as it travels on the host-to-Worker ring. */
+export interface RequestHead {
+  id: number;
+  method: string;
+  url: string;
+  headers: [string, string][];
+}
+
+/** A complete response's head as it travels on the Worker-to-host ring. */
+export interface ResponseHead {
+  id: number;
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  /** Milliseconds from receiving the request to having the response head. */
+  exec: number;
+}
+
+/**
+ * Encodes a request head for {@linkcode Ring.tryWriteText}. Returns null when a field holds a
+ * NUL (the caller then sends JSON).
+ *
+ * @example
+ * ```ts
+ * import { decodeRequestHead, encodeRequestHead } from "./ring.ts";
+ * const text = encodeRequestHead(1, "GET", "http://a.localhost/", [["accept", "*\/*"]])!;
+ * console.assert(decodeRequestHead(text).headers[0][1] === "*\/*");
+ * ```
+ */
+export function encodeRequestHead(
+  id: number,
+  method: string,
+  url: string,
+  headers: readonly (readonly [string, string])[],
+): string | null {
+  let text = id + SEP + method + SEP + url;
+  for (let i = 0; i < headers.length; i++) text += SEP + headers[i][0] + SEP + headers[i][1];
+  return countSeparators(text) === 2 + 2 * headers.length ? text : null;
+}
+
+/** Decodes what {@linkcode encodeRequestHead} wrote. */
+export function decodeRequestHead(text: string): RequestHead {
+  const f = text.split(SEP);
+  return { id: Number(f[0]), method: f[1], url: f[2], headers: pairs(f, 3) };
+}
+
+/**
+ * Encodes a response head for {@linkcode Ring.tryWriteText}. Returns null when a field holds a
+ * NUL (the caller then sends JSON).
+ *
+ * @example
+ * ```ts
+ * import { decodeResponseHead, encodeResponseHead } from "./ring.ts";
+ * const text = encodeResponseHead({ id: 2, status: 200, statusText: "OK", headers: [], exec: 0.5 })!;
+ * console.assert(decodeResponseHead(text).exec === 0.5);
+ * ```
+ */
+export function encodeResponseHead(head: ResponseHead): string | null {
+  const headers = head.headers;
+  let text = head.id + SEP + head.status + SEP + head.exec + SEP + head.statusText;
+  for (let i = 0; i < headers.length; i++) text += SEP + headers[i][0] + SEP + headers[i][1];
+  return countSeparators(text) === 3 + 2 * headers.length ? text : null;
+}
+
+/** Decodes what {@linkcode encodeResponseHead} wrote. */
+export function decodeResponseHead(text: string): ResponseHead {
+  const f = text.split(SEP);
+  return {
+    id: Number(f[0]),
+    status: Number(f[1]),
+    exec: Number(f[2]),
+    statusText: f[3],
+    headers: pairs(f, 4),
+  };
+}
+
+function pairs(f: string[], from: number): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = from; i + 1 < f.length; i += 2) out.push([f[i], f[i + 1]]);
+  return out;
+}
+
+function countSeparators(text: string): number {
+  let n = 0;
+  for (let at = text.indexOf(SEP); at >= 0; at = text.indexOf(SEP, at + 1)) n++;
+  return n;
 }

@@ -22,7 +22,7 @@ import { VirtualNetwork } from "../vnet/mod.ts";
 import { bytesInput, CollectOutput, type Process, RIGHTS_SOCKET } from "../wasi/mod.ts";
 import { SocketHandle } from "../wasix/mod.ts";
 import { instantiate, type InstantiateOptions, runModule } from "./instantiate.ts";
-import { Ring } from "./ring.ts";
+import { decodeRequestHead, encodeResponseHead, Ring } from "./ring.ts";
 
 /** Everything a Worker needs to boot one instance of an app. Plain data, so it can be posted. */
 export interface InstanceSpec {
@@ -113,8 +113,21 @@ let toHost: Ring | undefined;
 function post(message: WorkerToHost) {
   // A complete small response takes the shared ring; everything else is a message.
   if (toHost && message.t === "res" && message.end) {
-    const { body, ...head } = message;
-    if (toHost.tryWrite(head, body)) return;
+    const text = encodeResponseHead(message);
+    if (
+      text !== null ? toHost.tryWriteText(text, message.body) : toHost.tryWrite(
+        {
+          t: "res",
+          id: message.id,
+          status: message.status,
+          statusText: message.statusText,
+          headers: message.headers,
+          end: true,
+          exec: message.exec,
+        },
+        message.body,
+      )
+    ) return;
   }
   self.postMessage(message);
 }
@@ -300,9 +313,20 @@ async function init(message: Extract<HostToWorker, { t: "init" }>) {
     post({ t: "ready", phases: result.phases });
     if (message.rings) {
       toHost = new Ring(message.rings[1]);
-      new Ring(message.rings[0]).consume((head, body) =>
-        serve({ ...(head as Omit<Extract<HostToWorker, { t: "req" }>, "body">), body })
-      );
+      new Ring(message.rings[0]).consume((head, body) => {
+        // Requests come as compact text heads, or as JSON when a field held a NUL.
+        const req = typeof head === "string"
+          ? decodeRequestHead(head)
+          : head as Omit<Extract<HostToWorker, { t: "req" }>, "body" | "t">;
+        serve({
+          t: "req",
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          body,
+        });
+      });
     }
   } catch (err) {
     post({ t: "boot-error", message: describe(err) });

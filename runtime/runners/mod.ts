@@ -58,6 +58,7 @@ export {
   type RackRunner,
   type RackSnapshot,
   readRackApp,
+  RUBY_BUNDLE_MODULE,
   RUBY_WASM_PATH,
   RubyError,
   RubyInstance,

@@ -101,16 +101,22 @@ export function restoreRackInstance(
 
 const VCS_DIRS = new Set([".git", ".hg", ".svn"]);
 
+/**
+ * File name of the prepared ruby.wasm in a deploy bundle (top level), which makes the bundle
+ * self-contained: its wasmer.toml names this file.
+ */
+export const RUBY_BUNDLE_MODULE = "ruby.prepared.wasm";
+
 /** What deploy adds next to an app in its bundle: not part of the package the guest sees. */
 function isBundleArtifact(name: string): boolean {
-  return name === "manifest.json" || name.endsWith(".journal");
+  return name === "manifest.json" || name.endsWith(".journal") || name === RUBY_BUNDLE_MODULE;
 }
 
 /**
  * Reads an app package from a host directory: every regular file under it, by relative path.
  * Symlinks are skipped, so nothing outside the directory is read; so are version-control
- * directories and, at the top level, a deploy bundle's `manifest.json` and `*.journal`, so that a
- * bundle and the directory it came from hash the same.
+ * directories and, at the top level, a deploy bundle's `manifest.json`, `*.journal` and prepared module
+ * ({@linkcode RUBY_BUNDLE_MODULE}), so that a bundle and the directory it came from hash the same.
  *
  * @throws {Deno.errors.NotFound} if the directory or its `app.rb` is missing.
  */

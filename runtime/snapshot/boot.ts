@@ -261,14 +261,25 @@ function fallbackInfo(module: WebAssembly.Module): NonNullable<ReturnType<typeof
   };
 }
 
-function prefixLines(name: string): (chunk: Uint8Array) => void {
+/**
+ * Turns a guest's output chunks into whole lines for `sink` (a partial last line waits for the
+ * rest; UTF-8 split across chunks is decoded whole). Instance logs use it.
+ *
+ * @example
+ * ```ts
+ * const write = lineSink((line) => console.error(`[app] ${line}`));
+ * write(new TextEncoder().encode("hello\nwor"));
+ * write(new TextEncoder().encode("ld\n")); // logs "[app] hello", then "[app] world"
+ * ```
+ */
+export function lineSink(sink: (line: string) => void): (chunk: Uint8Array) => void {
   const decoder = new TextDecoder();
   let partial = "";
   return (chunk) => {
     partial += decoder.decode(chunk, { stream: true });
     const lines = partial.split("\n");
     partial = lines.pop()!;
-    for (const line of lines) console.error(`[${name}] ${line}`);
+    for (const line of lines) sink(line);
   };
 }
 
@@ -280,7 +291,7 @@ function prefixLines(name: string): (chunk: Uint8Array) => void {
  */
 export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Promise<BootResult> {
   // The guest's output goes to the host's log, each line prefixed with the app's name.
-  const log = prefixLines(spec.name);
+  const log = lineSink((line) => console.error(`[${spec.name}] ${line}`));
   const d = await bootOrRestore(module, spec, { stdout: log, stderr: log });
   return { runner: d.runner, phases: d.phases, exited: d.exited };
 }

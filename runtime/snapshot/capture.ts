@@ -16,6 +16,7 @@
 
 import { CollectOutput, QueueInput } from "../wasi/mod.ts";
 import type { JournalRecord } from "../../journal/mod.ts";
+import type { HttpRequestSpec } from "../../config/mod.ts";
 import { createProxyRunner, type GuestConnection, type Runner } from "../runners/mod.ts";
 import type { VStream } from "../vnet/mod.ts";
 import { Guest, type GuestConfig } from "./guest.ts";
@@ -28,25 +29,11 @@ import { createWcgiRestoreRunner, type RestoreSource } from "./restore.ts";
 /** The Thaw version written into journals and manifests. */
 export const THAW_VERSION = "0.1.0";
 
-/** A warm-up request, as config's `HttpRequestSpec` gives it. */
-export interface WarmupRequest {
-  /** Path and query, starting with "/". */
-  readonly path: string;
-  /** Upper-case method. */
-  readonly method: string;
-  /** Header name/value pairs. */
-  readonly headers: readonly (readonly [string, string])[];
-  /** The request body, for methods that carry one. */
-  readonly body?: string;
-  /** Milliseconds to wait for the response. @default 30000 */
-  readonly timeoutMs?: number;
-  /** Checks on the response; without them any 2xx or 3xx passes. */
-  readonly expect?: {
-    readonly statusCodes?: readonly number[];
-    readonly bodyIncludes?: string;
-    readonly bodyRegex?: string;
-  };
-}
+/**
+ * A warm-up request: config's `HttpRequestSpec` (app.yaml `capabilities.instaboot.requests`,
+ * normalized). Without `timeoutMs` a request may take 30 s; without `expect` any 2xx or 3xx passes.
+ */
+export type WarmupRequest = HttpRequestSpec;
 
 /** What capture needs to know of the app (a subset of config's `ResolvedApp`). */
 export interface CaptureApp extends GuestConfig {

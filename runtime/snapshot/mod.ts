@@ -136,6 +136,7 @@ export {
   bootOrRestore,
   type BootOrRestoreOptions,
   guestConfigOf,
+  lineSink,
 } from "./boot.ts";
 
 /**

@@ -356,7 +356,9 @@ export function readPrepareInfo(module: WebAssembly.Module | Uint8Array): Prepar
  * The identity of a prepared module: SHA-256 (hex) of its `thaw.prepare` section, which names the
  * input module's hash and everything preparation did. Journals record it, and it can be computed
  * from a compiled module (a Worker has no bytes), and it survives rewrites that leave the code
- * alone (the host's memory-limit rewrite). Null for an unprepared module.
+ * alone (the host's memory-limit rewrite). For a ruby.wasm prepared by the Ruby runner (custom
+ * section `thaw.prepared`), the SHA-256 of the original module it records, which its journals
+ * name. Null for an unprepared module.
  *
  * @example
  * ```ts
@@ -375,9 +377,23 @@ export async function moduleIdentity(
     return null;
   }
   const sections = WebAssembly.Module.customSections(mod, PREPARE_SECTION);
-  if (sections.length !== 1) return null;
-  return await sha256Hex(new Uint8Array(sections[0]));
+  if (sections.length === 1) return await sha256Hex(new Uint8Array(sections[0]));
+  // The Ruby runner's section-level preparation: its journals name the original module's hash.
+  const layouts = WebAssembly.Module.customSections(mod, RUBY_LAYOUT_SECTION);
+  if (layouts.length !== 1) return null;
+  try {
+    const hash = JSON.parse(new TextDecoder().decode(layouts[0]))?.sourceSha256;
+    return typeof hash === "string" && /^[0-9a-f]{64}$/.test(hash) ? hash : null;
+  } catch {
+    return null;
+  }
 }
+
+/**
+ * Custom section of a ruby.wasm prepared by the Ruby runner (runtime/runners/ruby/wasm_module.ts),
+ * a JSON layout whose `sourceSha256` is the module identity its journals record.
+ */
+const RUBY_LAYOUT_SECTION = "thaw.prepared";
 
 /** Options of {@link restoreVariant}. */
 export interface RestoreVariantOptions {

@@ -19,7 +19,7 @@ import {
   memoryImage,
   type MemoryRunRecord,
 } from "../../../journal/mod.ts";
-import { checkJournal, type RejectReason, THAW_VERSION } from "../../snapshot/mod.ts";
+import { checkJournal, concatBytes, type RejectReason, THAW_VERSION } from "../../snapshot/mod.ts";
 import type { MemoryImage, RackApp, RubyInstance, RubyProgram } from "./instance.ts";
 import { RUBY_ARGS } from "./instance.ts";
 
@@ -48,13 +48,7 @@ export class RubyJournalError extends Error {
 }
 
 async function sha256(parts: Uint8Array[]): Promise<Uint8Array> {
-  const n = parts.reduce((a, p) => a + p.length, 0);
-  const all = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
+  const all = concatBytes(parts) as Uint8Array<ArrayBuffer>;
   return new Uint8Array(await crypto.subtle.digest("SHA-256", all));
 }
 

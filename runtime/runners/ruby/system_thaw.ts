@@ -18,6 +18,7 @@ import {
   wasiImports,
 } from "../../wasi/mod.ts";
 import { FsIdentity, MemDir, MemFile, MemFs, writeFileAt } from "../../vfs/mod.ts";
+import { lineSink } from "../../snapshot/mod.ts";
 import type { RequestChannel } from "./channel.ts";
 import type { GuestSystem, GuestSystemOptions } from "./system.ts";
 
@@ -38,17 +39,6 @@ class RequestInput extends StreamHandle {
   override pollReadable(): boolean {
     return true;
   }
-}
-
-function lines(sink: (line: string) => void): (chunk: Uint8Array) => void {
-  const decoder = new TextDecoder();
-  let pending = "";
-  return (chunk) => {
-    pending += decoder.decode(chunk, { stream: true });
-    const parts = pending.split("\n");
-    pending = parts.pop()!;
-    for (const p of parts) sink(p);
-  };
 }
 
 class PackageFile extends MemFile {
@@ -93,7 +83,7 @@ export function createThawSystem(opts: GuestSystemOptions): GuestSystem {
     preopens: [{ guestPath, readOnly: true }],
     stdin: new RequestInput(opts.stdin),
     stdout: new CallbackOutput((chunk) => opts.stdout.write(chunk)),
-    stderr: new CallbackOutput(lines(opts.stderr)),
+    stderr: new CallbackOutput(lineSink(opts.stderr)),
     // Requests are complete before Ruby reads them, but an app may still wait (sleep): the
     // runner calls Thaw::Rack.serve through JSPI so such a syscall suspends the guest.
     jspi: true,

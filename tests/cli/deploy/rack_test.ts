@@ -1,20 +1,26 @@
 import assert from "node:assert/strict";
 import { loadApp } from "../../../config/mod.ts";
-import { deploy } from "../../../cli/deploy/mod.ts";
+import { deploy, uploadBundle } from "../../../cli/deploy/mod.ts";
 import {
   createRackRunner,
   decodeRubyJournal,
   loadRubyProgram,
   readRackApp,
+  RUBY_BUNDLE_MODULE,
   RubyInstance,
 } from "../../../runtime/runners/mod.ts";
-import { checkBundleFiles, readBundleFiles } from "../../../runtime/snapshot/mod.ts";
+import {
+  checkBundleFiles,
+  moduleIdentity,
+  readBundleFiles,
+  sha256Hex,
+} from "../../../runtime/snapshot/mod.ts";
 import { createHost, loadHostApp } from "../../../runtime/host/mod.ts";
+import { rawGet, serve } from "./_serve.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
-Deno.test("deploy a Rack app: the bundle's journal restores the warmed blog", async () => {
-  // Two levels below the checkout, like out/<name>: the bundle names Thaw's ruby.wasm relatively.
+Deno.test("deploy a Rack app: a self-contained bundle restores the warmed blog, here, copied elsewhere and uploaded", async () => {
   const out = `${ROOT}out/test-ruby-blog-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const requests: string[] = [];
@@ -29,9 +35,18 @@ Deno.test("deploy a Rack app: the bundle's journal restores the warmed blog", as
     });
     assert.deepEqual(requests, ["/", "/posts/hello-thaw", "/api/posts", "/tags/ruby", "/archive"]);
     assert.equal(manifest.runner, "rack");
-    assert.equal(manifest.module.shipped, false);
-    assert.ok(warnings.some((w) => w.includes("does not carry ruby.wasm")));
+    assert.equal(manifest.module.shipped, undefined);
+    assert.equal(manifest.module.file, RUBY_BUNDLE_MODULE);
+    assert.ok(!warnings.some((w) => w.includes("does not carry ruby.wasm")));
     assert.equal((await checkBundleFiles(await readBundleFiles(out))).name, "ruby-blog");
+    const bundled = await Deno.readFile(`${out}/${RUBY_BUNDLE_MODULE}`);
+    assert.equal(bundled.length, manifest.module.size);
+    assert.equal(await sha256Hex(bundled), manifest.module.sha256);
+    assert.equal(await moduleIdentity(bundled), manifest.moduleIdentity);
+    assert.match(
+      await Deno.readTextFile(`${out}/wasmer.toml`),
+      new RegExp(`^source = "${RUBY_BUNDLE_MODULE}"$`, "m"),
+    );
 
     // Restore from the bundle as the Rack runner's Worker does: the package is the bundle itself.
     const app = await loadApp(out);
@@ -52,6 +67,48 @@ Deno.test("deploy a Rack app: the bundle's journal restores the warmed blog", as
       assert.match(r.headers.get("server-timing") ?? "", /restore;dur=/);
     } finally {
       await host.close();
+    }
+
+    // Self-contained: a copy far from the checkout (no node_modules on the way up) is served and
+    // restores from its journal.
+    const elsewhere = await Deno.makeTempDir();
+    try {
+      const copy = `${elsewhere}/ruby-blog`;
+      for (const [path, bytes] of await readBundleFiles(out)) {
+        const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+        await Deno.mkdir(`${copy}/${dir}`, { recursive: true });
+        await Deno.writeFile(`${copy}/${path}`, bytes);
+      }
+      assert.ok(!copy.startsWith(ROOT));
+      const copied = await loadHostApp(copy);
+      const away = createHost({ apps: [copied], prespawn: 0 });
+      try {
+        const r = await away.fetch(new Request("http://ruby-blog.localhost/api/posts"));
+        assert.equal(r.status, 200);
+        assert.match(await r.text(), /"count":7/);
+        const timing = r.headers.get("server-timing") ?? "";
+        assert.match(timing, /restore;dur=/);
+        assert.doesNotMatch(timing, /journal_rejected/);
+      } finally {
+        await away.close();
+      }
+
+      // And uploaded (deploy --to) to a host whose apps directory is outside the checkout.
+      await Deno.mkdir(`${elsewhere}/apps`);
+      const server = await serve(`${elsewhere}/apps`, "tok");
+      try {
+        assert.deepEqual(await uploadBundle(out, { url: server.url, token: "tok" }), {
+          name: "ruby-blog",
+        });
+        const r = await rawGet(server.url, "ruby-blog.localhost", "/api/posts");
+        assert.equal(r.status, 200, r.body);
+        assert.match(r.body, /"count":7/);
+        assert.match(r.timing ?? "", /restore;dur=/);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await Deno.remove(elsewhere, { recursive: true });
     }
   } finally {
     await Deno.remove(out, { recursive: true }).catch(() => {});
