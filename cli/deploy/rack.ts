@@ -11,6 +11,7 @@ import { dirname, relative, resolve } from "node:path";
 import type { ResolvedApp } from "../../config/mod.ts";
 import { readJournal } from "../../journal/mod.ts";
 import {
+  APP_MOUNT,
   createRackRunner,
   decodeRubyJournal,
   loadRubyProgram,
@@ -22,9 +23,6 @@ import {
 } from "../../runtime/runners/mod.ts";
 import { checkExpect, sha256Hex, warmupRequest } from "../../runtime/snapshot/mod.ts";
 import type { DeployEvent } from "./deploy.ts";
-
-/** The Ruby runner's mount of the app package. */
-const APP_MOUNT = "/app";
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

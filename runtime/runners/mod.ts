@@ -42,6 +42,7 @@ export {
   type WcgiRunnerOptions,
 } from "./wcgi.ts";
 export {
+  APP_MOUNT,
   appHash,
   createRackRunner,
   decodeRubyJournal,

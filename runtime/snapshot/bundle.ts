@@ -33,11 +33,11 @@ export interface BundleManifest {
   /** The prepared module: path in the bundle, hash, size, and the shipped module's. */
   readonly module: {
     /**
-     * Path of the module in the bundle; for a module the bundle does not ship (`shipped: false`,
-     * ruby.wasm from Thaw's own install) the path the app's wasmer.toml names.
+     * Path of the module in the bundle. Rack bundles from before Thaw shipped the prepared
+     * ruby.wasm (`shipped: false`) hold the path their wasmer.toml names instead.
      */
     readonly file: string;
-    /** Whether the bundle carries the module. @default true */
+    /** Whether the bundle carries the module (false only in older Rack bundles). @default true */
     readonly shipped?: boolean;
     readonly sha256: string;
     readonly size: number;
