@@ -36,6 +36,7 @@ import {
   RIGHTS_PATH_CREATE_DIRECTORY,
   RIGHTS_PATH_CREATE_FILE,
   RIGHTS_PATH_FILESTAT_GET,
+  RIGHTS_PATH_FILESTAT_SET_SIZE,
   RIGHTS_PATH_FILESTAT_SET_TIMES,
   RIGHTS_PATH_LINK_SOURCE,
   RIGHTS_PATH_LINK_TARGET,
@@ -178,9 +179,14 @@ export function pathSyscalls(proc: Process) {
       if ((wanted & RIGHTS_FD_WRITE) !== 0 && (de.rightsInheriting & RIGHTS_FD_WRITE) === 0) {
         err(ERRNO_NOTCAPABLE, `Cannot open for writing below a read-only directory: ${path}`);
       }
+      const trunc = (oflags & OFLAGS_TRUNC) !== 0;
+      // As in wasmtime, O_TRUNC needs the directory's PATH_FILESTAT_SET_SIZE right: wasi-libc
+      // masks the requested rights with the directory's, so FD_WRITE alone cannot catch it.
+      if (trunc && (de.rightsBase & RIGHTS_PATH_FILESTAT_SET_SIZE) === 0) {
+        err(ERRNO_NOTCAPABLE, `Cannot truncate below a read-only directory: ${path}`);
+      }
       const r = resolve(de.handle.dir, path, (dirflags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0);
       let node = r.node;
-      const trunc = (oflags & OFLAGS_TRUNC) !== 0;
       if (node === null) {
         if ((oflags & OFLAGS_CREAT) === 0) err(ERRNO_NOENT, `No such file or directory: ${path}`);
         if ((oflags & OFLAGS_DIRECTORY) !== 0 || r.trailingSlash) {

@@ -5,7 +5,7 @@
  * fd 3 the app package, preopened read-only at `/app`. The package is one MemFs per app, built
  * once and shared by every instance. Two locks keep instances from changing what another sees:
  * the preopen withholds write rights, and every file node reports `readOnly`, which also stops
- * `path_open` with `O_TRUNC` (that one slips past the rights check, see docs/wasi-bugs.md).
+ * `path_open` with `O_TRUNC` with EROFS (a second lock behind the rights check).
  *
  * @module
  */

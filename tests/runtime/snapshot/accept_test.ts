@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { encodeJournal, type JournalRecord } from "../../../journal/mod.ts";
-import { acceptJournal, configHash } from "../../../runtime/snapshot/mod.ts";
+import {
+  acceptJournal,
+  checkJournal,
+  checkMaxAge,
+  configHash,
+} from "../../../runtime/snapshot/mod.ts";
 
 const MODULE = "aa".repeat(32);
 const CONFIG = "bb".repeat(32);
@@ -80,4 +85,25 @@ Deno.test("configHash() is stable under key order and changes with the config", 
   const c = await configHash({ runner: "proxy", env: { A: "1" }, args: [], mounts: [] });
   assert.equal(a, b);
   assert.notEqual(a, c);
+});
+
+Deno.test("checkJournal() skips the hashes it is not given, and gives the reason without the fallback", () => {
+  const other = journal({ module: "cc".repeat(32), config: "dd".repeat(32) });
+  assert.ok(checkJournal(other, {}).ok);
+  const m = checkJournal(other, { moduleHash: MODULE });
+  assert.ok(!m.ok && m.reason === "module-mismatch");
+  assert.match(m.problem, /captured from another module/);
+  assert.doesNotMatch(m.problem, /cold-booting/);
+  assert.equal(m.message, `${m.problem}; cold-booting instead`);
+  const c = checkJournal(other, { configHash: CONFIG });
+  assert.ok(!c.ok && c.reason === "config-mismatch");
+});
+
+Deno.test("checkMaxAge() refuses only snapshots older than max_age", () => {
+  const at = 1_700_000_000_000;
+  const timeNs = BigInt(at) * 1_000_000n;
+  assert.equal(checkMaxAge(timeNs, 60_000, at + 59_000), undefined);
+  const old = checkMaxAge(timeNs, 60_000, at + 61_000);
+  assert.equal(old?.reason, "too-old");
+  assert.match(old!.problem, /61 s old, older than max_age \(60 s\)/);
 });

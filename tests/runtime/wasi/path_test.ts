@@ -105,6 +105,16 @@ Deno.test("path_open() on a read-only preopen refuses writes, allows reads", () 
   assert.equal(h.write(fd, "x")[0], W.ERRNO_BADF);
 });
 
+Deno.test("path_open() with O_TRUNC on a read-only preopen refuses and keeps the file", () => {
+  const fs = new MemFs();
+  fs.writeFile("ro/f", "data");
+  const h = new Harness({ fs, preopens: [{ guestPath: "/ro", path: "/ro", readOnly: true }] });
+  assert.equal(h.open("f", TRUNC, READ_ONLY)[0], W.ERRNO_NOTCAPABLE);
+  const [e, fd] = h.open("f", 0, READ_ONLY);
+  assert.equal(e, 0);
+  assert.deepEqual(h.read(fd), [0, "data"]);
+});
+
 Deno.test("path_open() on a package mount answers ROFS for writes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "thaw-pkg-" });
   try {
