@@ -574,15 +574,17 @@ class HostDir extends HostNode implements DirNode {
   }
 
   /**
-   * The entries with their kinds, in the host's directory order, from one directory read (no stat
-   * per entry). `fd_readdir` uses it; host entries report inode 0 there, as node:wasi does.
+   * The entries with their kinds and inodes, in the host's directory order, from one directory
+   * read and one `lstat` per entry. `fd_readdir` uses it: `d_ino` must equal what
+   * `path_filestat_get` reports for the entry (wasmtime does so; wasi-testsuite checks it).
    */
-  listing(): { names: string[]; kinds: VNode["kind"][] } {
+  listing(): { names: string[]; kinds: VNode["kind"][]; inos: number[] } {
     this.ctx.flushAll();
     this.verify();
     this.ctx.confine(this.path);
     const names: string[] = [];
     const kinds: VNode["kind"][] = [];
+    const inos: number[] = [];
     try {
       for (const e of Deno.readDirSync(this.path)) {
         names.push(e.name);
@@ -591,7 +593,16 @@ class HostDir extends HostNode implements DirNode {
     } catch (e) {
       throw mapHostError(e, this.path);
     }
-    return { names, kinds };
+    for (const name of names) {
+      let ino = 0;
+      try {
+        ino = Deno.lstatSync(`${this.path}/${name}`).ino ?? 0;
+      } catch {
+        // Vanished since the directory read: the entry is still listed, without an inode.
+      }
+      inos.push(ino);
+    }
+    return { names, kinds, inos };
   }
 
   #mutate<T>(name: string, op: (p: string) => T): T {

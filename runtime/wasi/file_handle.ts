@@ -181,6 +181,7 @@ export class DirHandle extends Handle {
   readonly parent: DirNode | null;
   #names: readonly string[] | null = null;
   #kinds: readonly VNode["kind"][] | null = null;
+  #inos: readonly number[] | null = null;
   /** Reused for every entry: fd_readdir copies it out before asking for the next. */
   #dirent: HandleDirent = { name: DOT, ino: 0, filetype: FILETYPE_DIRECTORY };
   #version = -2;
@@ -260,12 +261,17 @@ export class DirHandle extends Handle {
     const v = this.dir.version;
     if (this.#names === null || (v === -1 ? cookie === 2 : v !== this.#version)) {
       const dir = this.dir as DirNode & {
-        listing?: () => { names: readonly string[]; kinds: readonly VNode["kind"][] };
+        listing?: () => {
+          names: readonly string[];
+          kinds: readonly VNode["kind"][];
+          inos: readonly number[];
+        };
       };
       if (dir.listing) {
         const l = dir.listing();
         this.#names = l.names;
         this.#kinds = l.kinds;
+        this.#inos = l.inos;
       } else {
         this.#names = this.dir.names();
         this.#kinds = null;
@@ -275,11 +281,11 @@ export class DirHandle extends Handle {
     const names = this.#names;
     const kinds = this.#kinds;
     if (kinds !== null) {
-      // Host directories: kinds come from the directory read itself, no stat per entry.
+      // Host directories: kinds and inodes come from the listing.
       const i = cookie - 2;
       if (i >= names.length) return null;
       out.name = names[i];
-      out.ino = 0;
+      out.ino = this.#inos?.[i] ?? 0;
       out.filetype = filetypeOf(kinds[i]);
       out.next = cookie + 1;
       return out;
