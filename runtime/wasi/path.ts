@@ -144,10 +144,12 @@ export function pathSyscalls(proc: Process) {
       const to = dir(newFd, RIGHTS_PATH_LINK_TARGET);
       const oldPath = str(oldPtr, oldLen);
       const newPath = str(newPtr, newLen);
-      const src = exists(
-        resolve(from, oldPath, (oldFlags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0),
-        oldPath,
-      );
+      // wasmtime refuses to follow a symlink for path_link (Linux's linkat would need
+      // AT_SYMLINK_FOLLOW, which cap-std does not offer): INVAL.
+      if ((oldFlags & LOOKUPFLAGS_SYMLINK_FOLLOW) !== 0) {
+        err(ERRNO_INVAL, `path_link cannot follow symlinks: ${oldPath}`);
+      }
+      const src = exists(resolve(from, oldPath, false), oldPath);
       if (src.kind === "dir") err(ERRNO_PERM, `Cannot hard-link a directory: ${oldPath}`);
       const dst = resolve(to, newPath, false);
       if (dst.node !== null) err(ERRNO_EXIST, `File exists: ${newPath}`);
@@ -175,7 +177,6 @@ export function pathSyscalls(proc: Process) {
         err(ERRNO_INVAL, `Invalid fdflags 0x${fdflags.toString(16)}`);
       }
       const wanted = Number(BigInt.asUintN(30, rightsBase));
-      const wantedInh = Number(BigInt.asUintN(30, rightsInheriting));
       if ((wanted & RIGHTS_FD_WRITE) !== 0 && (de.rightsInheriting & RIGHTS_FD_WRITE) === 0) {
         err(ERRNO_NOTCAPABLE, `Cannot open for writing below a read-only directory: ${path}`);
       }
@@ -213,14 +214,18 @@ export function pathSyscalls(proc: Process) {
       let entry: FdEntry;
       if (node.kind === "dir") {
         if (trunc) err(ERRNO_ISDIR, `Cannot truncate a directory: ${path}`);
-        if ((wanted & RIGHTS_FD_WRITE) !== 0 && (oflags & OFLAGS_DIRECTORY) === 0) {
+        // FD_WRITE asks for a writable open, which a directory refuses (wasmtime: also with
+        // OFLAGS_DIRECTORY).
+        if ((wanted & RIGHTS_FD_WRITE) !== 0) {
           err(ERRNO_ISDIR, `Cannot open a directory for writing: ${path}`);
         }
         const parent = r.name === "." ? null : r.dir;
         entry = {
           handle: new DirHandle(node, joinPath(de.handle.path, path), parent),
-          rightsBase: wanted & RIGHTS_DIR & de.rightsInheriting,
-          rightsInheriting: wantedInh & de.rightsInheriting,
+          // As in wasmtime, the requested rights only choose read/write access: the new fd gets
+          // every right the directory fd can hand down (guests often ask for none).
+          rightsBase: RIGHTS_DIR & de.rightsInheriting,
+          rightsInheriting: de.rightsInheriting,
           fdflags,
         };
       } else {
@@ -233,8 +238,10 @@ export function pathSyscalls(proc: Process) {
         if (trunc) io.truncate(0);
         entry = {
           handle: new FileHandle(file, io, readable, writable, joinPath(de.handle.path, path)),
-          rightsBase: wanted & RIGHTS_FILE & de.rightsInheriting,
-          rightsInheriting: wantedInh & de.rightsInheriting,
+          rightsBase: RIGHTS_FILE & de.rightsInheriting & ~(readable ? 0 : RIGHTS_FD_READ) &
+            ~((wanted & RIGHTS_FD_WRITE) !== 0 ? 0 : RIGHTS_FD_WRITE) &
+            ~(writable ? 0 : RIGHTS_FD_ALLOCATE | RIGHTS_FD_FILESTAT_SET_SIZE),
+          rightsInheriting: de.rightsInheriting,
           fdflags,
         };
       }

@@ -47,7 +47,9 @@ Deno.test("path_open() with DIRECTORY on a file is NOTDIR; writing a dir is ISDI
   assert.equal(h.open("d", 0)[0], W.ERRNO_ISDIR);
   assert.equal(h.open("d", TRUNC, READ_ONLY)[0], W.ERRNO_ISDIR);
   assert.equal(h.open("d", 0, READ_ONLY)[0], 0);
-  assert.equal(h.open("d", DIR)[0], 0);
+  assert.equal(h.open("d", DIR, READ_ONLY)[0], 0);
+  // wasmtime: FD_WRITE asks for a writable open, refused for a directory even with DIRECTORY.
+  assert.equal(h.open("d", DIR)[0], W.ERRNO_ISDIR);
   assert.equal(h.open("nd", CREAT | DIR)[0], W.ERRNO_INVAL);
   assert.equal(h.open("nd/", CREAT)[0], W.ERRNO_ISDIR);
 });
@@ -164,7 +166,7 @@ Deno.test("a stale directory fd cannot follow a symlink the guest swapped in (ho
     await Deno.mkdir(`${base}/out`);
     await Deno.writeTextFile(`${base}/out/secret.txt`, "S");
     const h = new Harness({ preopens: [{ guestPath: "/data", dir: hostMount(`${base}/in`) }] });
-    const [e, dfd] = h.open("d", DIR, BigInt(W.RIGHTS_DIR | W.RIGHTS_FILE));
+    const [e, dfd] = h.open("d", DIR, BigInt(W.RIGHTS_DIR));
     assert.equal(e, 0);
     assert.equal(rename(h, "d", "d2"), 0);
     const [t, tl] = h.bytes("../out");
