@@ -5,7 +5,7 @@
 # Usage: bash bench/host_load.sh [DURATION] [CONNECTIONS] [PATH]
 #   defaults: 30s, 64, /health (the example's smallest response)
 # Prints wrk's output for each target and a summary table (req/s, p99, errors, the server's CPU
-# time per request over all its threads, ratio).
+# time per request over all its threads, ratio), then each server's CPU per request by thread.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration="${1:-30s}"
@@ -16,7 +16,11 @@ hello_port=8199
 thaw_port=8198
 app_host="wasix-http-server.localhost"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+threads_file="$(mktemp)"
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -f "$threads_file"
+}
 trap cleanup EXIT
 
 wait_for() { # url [host]
@@ -31,11 +35,20 @@ wait_for() { # url [host]
 # CPU ticks (user + system, every thread) a process has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# CPU ticks by thread: "tid name ticks" lines (the main thread is named deno).
+thread_ticks() {
+  for t in /proc/"$1"/task/*; do
+    echo "${t##*/} $(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat")"
+  done 2>/dev/null | sort
+}
+
 run_wrk() { # name pid url [host]
-  local out t0 t1
+  local out t0 t1 th0 th1
   t0="$(cpu_ticks "$2")"
+  th0="$(thread_ticks "$2")"
   out="$(wrk -t"$threads" -c"$conns" -d"$duration" --latency ${4:+-H "Host: $4"} "$3")"
   t1="$(cpu_ticks "$2")"
+  th1="$(thread_ticks "$2")"
   echo "== $1" >&2
   echo "$out" >&2
   local rps p99 errors requests cpu
@@ -46,6 +59,11 @@ run_wrk() { # name pid url [host]
   # The server's CPU time per request, all threads, in µs (ticks are 1/100 s).
   cpu="$(awk -v a="$t0" -v b="$t1" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
     'BEGIN {printf "%.1f", (b - a) * 1e6 / hz / n}')"
+  # Per thread name (instance Workers are worker-N, V8's helpers V8_DefaultWorke), in µs.
+  join <(echo "$th0") <(echo "$th1") | awk -v n="$requests" -v hz="$(getconf CLK_TCK)" -v name="$1" '
+    { d = $5 - $3; if (d > 0) { k = $2 ~ /^worker-/ ? "workers" : $2; s[k] += d } }
+    END { line = ""; for (k in s) line = line sprintf(" %s %.1f", k, s[k] * 1e6 / hz / n)
+          print name " CPU/req by thread (µs):" line }' >>"$threads_file"
   echo "$1 $rps $p99 $errors $cpu"
 }
 
@@ -76,4 +94,5 @@ printf '%-12s %12s %10s %8s %14s\n' target "req/s" p99 errors "server CPU/req"
 printf '%-12s %12s %10s %8s %11s µs\n' deno-hello "$h_rps" "$h_p99" "$h_err" "$h_cpu"
 printf '%-12s %12s %10s %8s %11s µs\n' thaw-proxy "$t_rps" "$t_p99" "$t_err" "$t_cpu"
 echo "thaw-proxy / deno-hello throughput: $ratio%"
+cat "$threads_file"
 echo "$metrics"

@@ -160,7 +160,11 @@ export class Ring {
     if (Atomics.load(this.#ctl, WAITING) !== 0) Atomics.notify(this.#ctl, W);
   };
 
-  /** Reads every available message, in order. Returns how many were read. */
+  /**
+   * Reads every available message, in order. A head written with {@linkcode Ring.tryWriteText}
+   * arrives as that string; one written with {@linkcode Ring.tryWrite} arrives parsed. Returns
+   * how many were read.
+   */
   drain(onMessage: (head: unknown, body: Uint8Array<ArrayBuffer> | null) => void): number {
     const cap = this.#capacity;
     let r = Atomics.load(this.#ctl, R) >>> 0;

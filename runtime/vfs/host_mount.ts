@@ -210,7 +210,13 @@ abstract class HostNode {
   setTimes(atim: bigint | null, mtim: bigint | null): void {
     this.ctx.writable(this.path);
     if (this.kind === "symlink") {
-      fail("NOTSUP", `Cannot set the times of a host symlink: ${this.path}`);
+      // Deno cannot set a symlink's own times; libc's utimensat can (when FFI is allowed).
+      this.ctx.flushAll();
+      this.confineParent();
+      if (!setSymlinkTimes(this.path, atim, mtim)) {
+        fail("NOTSUP", `Cannot set the times of a host symlink: ${this.path}`);
+      }
+      return;
     }
     const f = verifiedOpen(this, false, this.kind === "dir");
     try {
@@ -224,6 +230,43 @@ abstract class HostNode {
       f.close();
     }
   }
+}
+
+type Utimensat = (dirfd: number, path: Uint8Array, times: Uint8Array, flags: number) => number;
+let utimensat: Utimensat | null | undefined;
+
+/**
+ * Sets the times of the symlink at `path` itself (`utimensat` with `AT_SYMLINK_NOFOLLOW`, through
+ * Deno's FFI on Linux). `null` leaves a time unchanged. Returns false where that is unavailable
+ * (another OS, or no FFI permission); throws a vfs error when the call fails.
+ */
+function setSymlinkTimes(path: string, atim: bigint | null, mtim: bigint | null): boolean {
+  if (utimensat === undefined) {
+    utimensat = null;
+    if (Deno.build.os === "linux") {
+      try {
+        const lib = Deno.dlopen("libc.so.6", {
+          utimensat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+        });
+        utimensat = (fd, p, t, f) => lib.symbols.utimensat(fd, p, t, f) as number;
+      } catch {
+        // No FFI permission or no glibc: symlink times stay unsupported.
+      }
+    }
+  }
+  if (utimensat === null) return false;
+  const AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, UTIME_OMIT = (1 << 30) - 2;
+  const times = new BigInt64Array(4);
+  const put = (i: number, t: bigint | null) => {
+    times[i] = t === null ? 0n : t / 1_000_000_000n;
+    times[i + 1] = t === null ? BigInt(UTIME_OMIT) : t % 1_000_000_000n;
+  };
+  put(0, atim);
+  put(2, mtim);
+  const cpath = new TextEncoder().encode(`${path}\0`);
+  const r = utimensat(AT_FDCWD, cpath, new Uint8Array(times.buffer), AT_SYMLINK_NOFOLLOW);
+  if (r !== 0) fail("IO", `Cannot set the times of the host symlink ${path}`);
+  return true;
 }
 
 /**

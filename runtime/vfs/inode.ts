@@ -231,6 +231,7 @@ export class MemFile extends MemNode implements FileNode, FileIo {
   }
 
   pwrite(src: Uint8Array, pos: number): number {
+    if (src.length === 0) return 0; // writes nothing, even past the end (POSIX, wasmtime)
     const end = pos + src.length;
     if (end > this.#data.length) this.#grow(end);
     this.#data.set(src, pos);

@@ -14,12 +14,14 @@ import {
   ERRNO_INVAL,
   ERRNO_NAMETOOLONG,
   ERRNO_NOTCAPABLE,
+  ERRNO_NOTSUP,
   ERRNO_SUCCESS,
   FDFLAGS_ALL,
   FDFLAGS_APPEND,
   FDFLAGS_NONBLOCK,
   FILESTAT_SIZE,
   FILETYPE_DIRECTORY,
+  FILETYPE_REGULAR_FILE,
   FSTFLAGS_ATIM,
   FSTFLAGS_ATIM_NOW,
   FSTFLAGS_MTIM,
@@ -28,7 +30,6 @@ import {
   PREOPENTYPE_DIR,
   RIGHTS_ALL,
   RIGHTS_FD_ADVISE,
-  RIGHTS_FD_ALLOCATE,
   RIGHTS_FD_DATASYNC,
   RIGHTS_FD_FDSTAT_SET_FLAGS,
   RIGHTS_FD_FILESTAT_GET,
@@ -221,12 +222,15 @@ export function fdSyscalls(proc: Process) {
     },
 
     fd_allocate(fd: number, offset: bigint, len: bigint): number {
-      const h = fds.entry(fd, RIGHTS_FD_ALLOCATE).handle;
-      const o = u64Arg(offset, "offset");
-      const l = u64Arg(len, "length");
-      if (l === 0) throw new WasiError("fd_allocate: zero length", ERRNO_INVAL);
-      h.allocate(o, l);
-      return ERRNO_SUCCESS;
+      // As wasmtime: a regular file answers NOTSUP (preallocation is not offered); anything
+      // else answers BADF.
+      const h = fds.entry(fd, 0).handle;
+      u64Arg(offset, "offset");
+      u64Arg(len, "length");
+      if (h.filetype !== FILETYPE_REGULAR_FILE) {
+        throw new WasiError(`fd ${fd} is not a regular file`, ERRNO_BADF);
+      }
+      throw new WasiError("fd_allocate is not supported (as in wasmtime)", ERRNO_NOTSUP);
     },
 
     fd_close(fd: number): number {
@@ -304,9 +308,12 @@ export function fdSyscalls(proc: Process) {
     },
 
     fd_pwrite(fd: number, iovs: number, iovsLen: number, offset: bigint, nPtr: number): number {
-      const h = fds.entry(fd, RIGHTS_FD_WRITE).handle;
+      const entry = fds.entry(fd, RIGHTS_FD_WRITE);
+      const h = entry.handle;
       mem.view(nPtr, 4);
-      const off = u64Arg(offset, "offset");
+      let off = u64Arg(offset, "offset");
+      // Linux and wasmtime: with APPEND, pwrite ignores the offset and appends.
+      if ((entry.fdflags & FDFLAGS_APPEND) !== 0 && h instanceof FileHandle) off = h.io.size();
       mem.setU32(nPtr, iovLoop(iovs, iovsLen, off, (b, p) => h.pwrite(b, p)));
       return ERRNO_SUCCESS;
     },

@@ -126,16 +126,17 @@ export class FdTable {
     return e;
   }
 
-  /** Moves `from` onto `to` (closing what `to` held). Both must be open. */
+  /** Moves `from` onto `to` (closing what `to` held, if anything). `from` must be open. */
   renumber(from: number, to: number): void | Promise<void> {
     const src = this.#slots[from];
     if (src === undefined) throw new WasiError(`Bad file descriptor ${from}`, ERRNO_BADF);
-    if (this.#slots[to] === undefined) throw new WasiError(`Bad file descriptor ${to}`, ERRNO_BADF);
+    // As in wasmtime, `to` need not be open (it must be a valid number).
+    if (to < 0 || to >= MAX_FDS) throw new WasiError(`Bad file descriptor ${to}`, ERRNO_BADF);
     if (from === to) return;
-    const old = this.#slots[to]!;
+    const old = this.#slots[to];
     this.#slots[to] = src;
     this.take(from);
-    return old.handle.release();
+    return old?.handle.release();
   }
 
   /** Every open fd with its entry, in fd order. */

@@ -165,7 +165,7 @@ export function pathSyscalls(proc: Process) {
       pathLen: number,
       oflags: number,
       rightsBase: bigint,
-      rightsInheriting: bigint,
+      _rightsInheriting: bigint, // ignored, as in wasmtime
       fdflags: number,
       fdPtr: number,
     ): number {
@@ -319,6 +319,9 @@ export function pathSyscalls(proc: Process) {
       const r = resolve(d, path, false);
       if (r.node !== null) err(ERRNO_EXIST, `File exists: ${path}`);
       if (r.trailingSlash) err(ERRNO_NOENT, `Trailing slash on a new symlink: ${path}`);
+      // As wasmtime (cap-std): a guest cannot create a symlink with an absolute target, on any
+      // backend (the resolver would refuse to follow it anyway).
+      if (target.startsWith("/")) err(ERRNO_PERM, `Symlinks with absolute targets: ${target}`);
       r.dir.symlink(r.name, target);
       return ERRNO_SUCCESS;
     },

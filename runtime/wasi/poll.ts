@@ -73,7 +73,8 @@ export function pollSyscalls(proc: Process) {
       } else if (type === EVENTTYPE_FD_READ || type === EVENTTYPE_FD_WRITE) {
         const fd = dv.getUint32(p + 16, true);
         const e = proc.fds.get(fd);
-        if (e === undefined) sub.error = ERRNO_BADF;
+        // wasmtime fails the whole call for an fd that is not open.
+        if (e === undefined) throw new WasiError(`poll_oneoff: bad fd ${fd}`, ERRNO_BADF);
         else if ((e.rightsBase & RIGHTS_POLL_FD_READWRITE) === 0) sub.error = ERRNO_NOTCAPABLE;
         else sub.handle = e.handle;
       } else {

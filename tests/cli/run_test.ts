@@ -15,13 +15,19 @@ interface Result {
   stderr: string;
 }
 
-async function thaw(args: string[], stdin = "", env: Record<string, string> = {}): Promise<Result> {
+async function thaw(
+  args: string[],
+  stdin = "",
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<Result> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}cli/main.ts`, "run", ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
     env,
+    cwd,
   }).spawn();
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(stdin));
@@ -299,4 +305,61 @@ Deno.test("parseRunArgs() splits Thaw's flags from the guest's at the module", (
   assert.throws(() => parseRunArgs(["--env", "=1", "m.wasm"]), RunUsageError);
   assert.deepEqual(parseRunArgs(["--env", "H", "m.wasm"], () => "v").env, { H: "v" });
   assert.deepEqual(parseRunArgs(["--env", "H", "m.wasm"], () => undefined).env, {});
+});
+
+/** wasi-testsuite's fixture directory (see tests/guests/conformance_testsuite.c). */
+function testsuiteFixture(): string {
+  const base = Deno.makeTempDirSync({ prefix: "thaw-testsuite-" });
+  const dir = `${base}/fs-tests.dir`;
+  Deno.mkdirSync(`${dir}/fopendir.dir`, { recursive: true });
+  Deno.mkdirSync(`${dir}/writeable`);
+  Deno.writeTextFileSync(`${dir}/file`, "file");
+  Deno.writeTextFileSync(`${dir}/lseek.txt`, "01234567");
+  Deno.writeTextFileSync(`${dir}/pread.txt`, "pread-test");
+  Deno.writeTextFileSync(`${dir}/fopendir.dir/file-0`, "");
+  Deno.writeTextFileSync(`${dir}/fopendir.dir/file-1`, "");
+  return base;
+}
+
+const SUITE = `${ROOT}tests/guests/wasm/conformance_testsuite.wasm`;
+
+Deno.test("thaw run: accepts the command lines of wasi-testsuite's wasmtime adapter", async () => {
+  const base = testsuiteFixture();
+  try {
+    // Current adapter: --env K=V, then --dir HOST::GUEST, then the module and its args.
+    // "root" layout: the fixture is the guest's "/".
+    for (const test of ["lseek", "fdopendir-with-access", "pwrite-with-append", "stat-dev-ino"]) {
+      const r = await thaw(["--env", "A=1", "--dir", `${base}/fs-tests.dir::/`, SUITE, test]);
+      assert.equal(r.code, 0, `${test}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /\ndone \d+ checks\n$/);
+    }
+    // "dirs" layout: an absolute host path mapped to a relative guest name.
+    const rel = await thaw([
+      "--env",
+      "PREFIX=fs-tests.dir/",
+      "--dir",
+      `${base}/fs-tests.dir::fs-tests.dir`,
+      SUITE,
+      "all",
+    ]);
+    assert.equal(rel.code, 0, rel.stdout + rel.stderr);
+    // Older adapters: --dir with a relative host path, seen under the same name, run from the
+    // test directory; and --dir=VALUE.
+    const old = await thaw(
+      ["--env=PREFIX=fs-tests.dir/", "--dir=fs-tests.dir", SUITE, "all"],
+      "",
+      {},
+      base,
+    );
+    assert.equal(old.code, 0, old.stdout + old.stderr);
+    // No --dir at all.
+    const none = await thaw([SUITE, "fopen-with-no-access"]);
+    assert.equal(none.code, 0, none.stdout + none.stderr);
+    // The suite compares exit codes: the guest's status reaches it (2: unknown test name).
+    const bad = await thaw(["--dir", `${base}/fs-tests.dir::/`, SUITE, "no-such-test"]);
+    assert.equal(bad.code, 2);
+    assert.deepEqual([...Deno.readDirSync(`${base}/fs-tests.dir/writeable`)], []);
+  } finally {
+    Deno.removeSync(base, { recursive: true });
+  }
 });

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { Ring } from "../../../runtime/instance/ring.ts";
+import {
+  decodeRequestHead,
+  decodeResponseHead,
+  encodeRequestHead,
+  encodeResponseHead,
+  Ring,
+} from "../../../runtime/instance/ring.ts";
 
 function drainAll(ring: Ring): [unknown, Uint8Array | null][] {
   const out: [unknown, Uint8Array | null][] = [];
@@ -71,4 +77,43 @@ Deno.test("Ring carries ASCII and non-ASCII heads alike", () => {
     assert.deepEqual([...body!], [7]);
   });
   assert.deepEqual(got, heads);
+});
+
+Deno.test("Ring carries caller-encoded text heads as strings, beside JSON heads", () => {
+  const sab = Ring.allocate(1024);
+  const producer = new Ring(sab);
+  const consumer = new Ring(sab);
+  assert.ok(producer.tryWriteText("a\0b", new Uint8Array([7])));
+  assert.ok(producer.tryWrite({ a: "b" }));
+  assert.ok(producer.tryWriteText("é\0ü"));
+  assert.deepEqual(drainAll(consumer), [
+    ["a\0b", new Uint8Array([7])],
+    [{ a: "b" }, null],
+    ["é\0ü", null],
+  ]);
+});
+
+Deno.test("request and response text heads round-trip, and refuse fields holding NUL", () => {
+  const headers: [string, string][] = [["host", "a.localhost"], ["x-empty", ""], ["accept", "é"]];
+  const req = encodeRequestHead(7, "POST", "http://a.localhost/p?q=1", headers);
+  assert.ok(req !== null);
+  assert.deepEqual(decodeRequestHead(req), {
+    id: 7,
+    method: "POST",
+    url: "http://a.localhost/p?q=1",
+    headers,
+  });
+  assert.deepEqual(decodeRequestHead(encodeRequestHead(1, "GET", "http://a/", [])!).headers, []);
+  assert.equal(encodeRequestHead(1, "GET", "http://a/", [["x", "a\0b"]]), null);
+
+  const res = { id: 9, status: 404, statusText: "Not Found", headers, exec: 0.123456789 };
+  const text = encodeResponseHead(res);
+  assert.ok(text !== null);
+  assert.deepEqual(decodeResponseHead(text), res);
+  assert.deepEqual(
+    decodeResponseHead(encodeResponseHead({ ...res, statusText: "" })!).statusText,
+    "",
+  );
+  assert.equal(encodeResponseHead({ ...res, statusText: "bad\0" }), null);
+  assert.equal(encodeResponseHead({ ...res, headers: [["x\0", "y"]] }), null);
 });

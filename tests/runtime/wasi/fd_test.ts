@@ -234,14 +234,15 @@ Deno.test("fd_filestat_set_times() sets exact times and NOW; contradictory flags
   assert.equal(h.sys.fd_filestat_set_times(fd, 0n, 0n, 0x10), W.ERRNO_INVAL);
 });
 
-Deno.test("fd_advise() validates advice; fd_allocate() extends the file", () => {
+Deno.test("fd_advise() validates advice; fd_allocate() is NOTSUP, as in wasmtime", () => {
   const h = new Harness();
   const fd = fileWith(h, "f", "x");
   assert.equal(h.sys.fd_advise(fd, 0n, 10n, W.ADVICE_SEQUENTIAL), 0);
   assert.equal(h.sys.fd_advise(fd, 0n, 10n, 9), W.ERRNO_INVAL);
-  assert.equal(h.sys.fd_allocate(fd, 0n, 100n), 0);
-  assert.equal(h.fs.readFile("f").length, 100);
-  assert.equal(h.sys.fd_allocate(fd, 0n, 0n), W.ERRNO_INVAL);
+  assert.equal(h.sys.fd_allocate(fd, 0n, 100n), W.ERRNO_NOTSUP);
+  assert.equal(h.fs.readFile("f").length, 1);
+  assert.equal(h.sys.fd_allocate(1, 0n, 100n), W.ERRNO_BADF);
+  assert.equal(h.sys.fd_allocate(99, 0n, 100n), W.ERRNO_BADF);
 });
 
 Deno.test("fd_sync() and fd_datasync() succeed on files and fail on stdio", () => {
@@ -262,15 +263,21 @@ Deno.test("fd_close() frees the fd; the lowest free fd is reused", () => {
   assert.equal(fileWith(h, "c", ""), a);
 });
 
-Deno.test("fd_renumber() moves an fd over another, which must be open", () => {
+Deno.test("fd_renumber() moves an fd over another, or to a free number (as wasmtime)", () => {
   const h = new Harness();
   const a = fileWith(h, "a", "AAA");
   const b = fileWith(h, "b", "BBB");
   assert.equal(h.sys.fd_renumber(a, b), 0);
   assert.deepEqual(h.read(b), [0, "AAA"]);
   assert.equal(h.read(a)[0], W.ERRNO_BADF);
-  assert.equal(h.sys.fd_renumber(b, 50), W.ERRNO_BADF);
   assert.equal(h.sys.fd_renumber(50, b), W.ERRNO_BADF);
+  assert.equal(h.sys.fd_renumber(b, 50), 0);
+  assert.equal(h.read(b)[0], W.ERRNO_BADF);
+  assert.equal(h.sys.fd_seek(50, 0n, W.WHENCE_SET, h.alloc(8)), 0);
+  assert.deepEqual(h.read(50), [0, "AAA"]);
+  assert.equal(h.sys.fd_renumber(50, 1 << 16), W.ERRNO_BADF);
+  // The lowest free number is still handed out first.
+  assert.equal(fileWith(h, "c", ""), a);
 });
 
 Deno.test("fd_prestat_get() and fd_prestat_dir_name() describe preopens only", () => {

@@ -12,7 +12,8 @@ import {
   loadModule,
   runModule,
 } from "../../../runtime/instance/mod.ts";
-import { wasiImports } from "../../../runtime/wasi/mod.ts";
+import { MemFs } from "../../../runtime/vfs/mod.ts";
+import { CollectOutput, importObject, Process, wasiImports } from "../../../runtime/wasi/mod.ts";
 import { preopenTcpListener } from "../../../runtime/wasix/mod.ts";
 
 const GUESTS = new URL("../../guests/", import.meta.url);
@@ -144,6 +145,12 @@ const SELF_CHECKING: Record<string, RunOptions> = {
   poll: {},
   proc: {},
   sock: {},
+  // Ports of wasmtime's preview1 test programs (docs/wasi.md, "Conformance").
+  conformance_paths: {},
+  conformance_files: {},
+  conformance_dirs: {},
+  conformance_meta: {},
+  conformance_misc: {},
 };
 
 for (const [name, options] of Object.entries(SELF_CHECKING)) {
@@ -156,6 +163,49 @@ for (const [name, options] of Object.entries(SELF_CHECKING)) {
     }
   });
 }
+
+Deno.test("the wasmtime conformance guests also pass on MemFs", async () => {
+  for (const name of Object.keys(SELF_CHECKING).filter((n) => n.startsWith("conformance_"))) {
+    const fs = new MemFs();
+    fs.mkdirp("/sb");
+    const stdout = new CollectOutput();
+    const proc = new Process({
+      args: [`${name}.wasm`],
+      fs,
+      stdout,
+      preopens: [{ guestPath: "/sandbox", path: "/sb" }],
+    });
+    const module = await loadModule(new URL(`${name}.wasm`, WASM).pathname);
+    const instance = await WebAssembly.instantiate(module, importObject(proc));
+    const code = await proc.start(instance);
+    assertPassed(`${name} (MemFs)`, { code, stdout: stdout.text(), stderr: "" });
+  }
+});
+
+/** Builds wasi-testsuite's fixture directory (see tests/guests/conformance_testsuite.c). */
+function makeTestsuiteFixture(dir: string): void {
+  Deno.mkdirSync(`${dir}/fopendir.dir`, { recursive: true });
+  Deno.mkdirSync(`${dir}/writeable`);
+  Deno.writeTextFileSync(`${dir}/file`, "file");
+  Deno.writeTextFileSync(`${dir}/lseek.txt`, "01234567");
+  Deno.writeTextFileSync(`${dir}/pread.txt`, "pread-test");
+  Deno.writeTextFileSync(`${dir}/fopendir.dir/file-0`, "");
+  Deno.writeTextFileSync(`${dir}/fopendir.dir/file-1`, "");
+}
+
+Deno.test("guest conformance_testsuite: wasi-testsuite's C tests pass with the fixture as /", async () => {
+  const run = await runGuest("conformance_testsuite", {
+    prepare: (root) => makeTestsuiteFixture(`${root}/sandbox`),
+    extra: (root) => ({ dirs: [{ host: `${root}/sandbox`, guest: "/" }] }),
+  });
+  try {
+    assertPassed("conformance_testsuite", run);
+    // The tests clean up after themselves (the suite deletes *.cleanup files anyway).
+    assert.deepEqual([...Deno.readDirSync(`${run.root}/sandbox/writeable`)], []);
+  } finally {
+    cleanup(run);
+  }
+});
 
 /** Lists every path under `dir` (not following links) with file contents and link targets. */
 function listTree(dir: string, skip: string): Record<string, string> {
@@ -315,7 +365,7 @@ Deno.test("the guests together call all 46 preview1 functions", () => {
 });
 
 Deno.test("every guest run here has its source and a built fixture", () => {
-  for (const name of [...Object.keys(SELF_CHECKING), "escape"]) {
+  for (const name of [...Object.keys(SELF_CHECKING), "escape", "conformance_testsuite"]) {
     assert.ok(Deno.statSync(new URL(`${name}.c`, GUESTS)).isFile);
     const wasm = new URL(`${name}.wasm`, WASM);
     assert.ok(
