@@ -81,7 +81,8 @@ export class WorkerSpawner {
     this.#refill(key);
   }
 
-  #spawn(permissions: InstancePermissions, bootUrl?: string): Blank {
+  /** `warm`: let the Worker run its boot module's warm-up (only for blanks kept in reserve). */
+  #spawn(permissions: InstancePermissions, bootUrl?: string, warm = false): Blank {
     const worker = new Worker(this.#url, {
       type: "module",
       name: "thaw-instance",
@@ -92,7 +93,7 @@ export class WorkerSpawner {
       worker.onmessage = (e: MessageEvent<WorkerToHost>) => {
         if (e.data.t === "blank") {
           if (!bootUrl) return resolve();
-          const preload: HostToWorker = { t: "preload", url: bootUrl };
+          const preload: HostToWorker = { t: "preload", url: bootUrl, warm };
           worker.postMessage(preload);
         } else if (e.data.t === "preloaded") resolve();
       };
@@ -109,7 +110,7 @@ export class WorkerSpawner {
     const reserve = this.#reserves.get(key);
     if (!reserve) return;
     while (!this.#closed && reserve.blanks.length < reserve.target) {
-      reserve.blanks.push(this.#spawn(reserve.permissions, reserve.bootUrl));
+      reserve.blanks.push(this.#spawn(reserve.permissions, reserve.bootUrl, true));
     }
   }
 
@@ -124,6 +125,7 @@ export class WorkerSpawner {
     // Refill on a later task: `new Worker` blocks this thread for 10-20 ms, which must not delay
     // the cold start that took this blank (its init message goes out first).
     if (blank) setTimeout(() => this.#refill(key), 0);
+    // A Worker spawned for a waiting cold start skips the warm-up: it would only delay it.
     blank ??= this.#spawn(permissions, bootUrl);
     await blank.ready;
     return { worker: blank.worker, spawnMs: performance.now() - start };

@@ -63,7 +63,12 @@ export type BootFunction = (module: WebAssembly.Module, spec: InstanceSpec) => P
 
 /** Messages the host posts to an instance Worker. */
 export type HostToWorker =
-  | { t: "preload"; url: string }
+  | {
+    t: "preload";
+    url: string;
+    /** Also run the boot module's `warm` export, if any (blanks kept in reserve). */
+    warm?: boolean;
+  }
   | {
     t: "init";
     module: WebAssembly.Module;
@@ -103,6 +108,9 @@ export type WorkerToHost =
   | { t: "end"; id: number }
   | { t: "err"; id: number; status: number; message: string }
   | { t: "fatal"; message: string };
+
+/** Milliseconds a blank Worker spends at most on its boot module's warm-up before it is ready. */
+const WARMUP_LIMIT_MS = 2_000;
 
 /** Responses whose body fits in this many bytes travel in one message. */
 const INLINE_LIMIT = 128 * 1024;
@@ -444,8 +452,24 @@ self.onmessage = (event: MessageEvent<HostToWorker>) => {
   else if (message.t === "init") init(message);
   else if (message.t === "preload") {
     // Importing the boot module ahead of time takes it off the cold-start path. A failure
-    // surfaces again, with its message, when init imports it.
-    import(message.url).catch(() => {}).finally(() => post({ t: "preloaded" }));
+    // surfaces again, with its message, when init imports it. A boot module may export `warm`,
+    // an app-agnostic warm-up that runs its code once so the app's own boot runs compiled JS;
+    // a failed or slow warm-up (bounded by WARMUP_LIMIT_MS) only loses the head start.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    import(message.url)
+      .then((mod) =>
+        message.warm && typeof mod.warm === "function"
+          ? Promise.race([
+            mod.warm(),
+            new Promise((resolve) => timer = setTimeout(resolve, WARMUP_LIMIT_MS)),
+          ])
+          : undefined
+      )
+      .catch(() => {})
+      .finally(() => {
+        clearTimeout(timer);
+        post({ t: "preloaded" });
+      });
   }
 };
 

@@ -295,3 +295,47 @@ export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Prom
   const d = await bootOrRestore(module, spec, { stdout: log, stderr: log });
   return { runner: d.runner, phases: d.phases, exited: d.exited };
 }
+
+/** The warm-up guest: a tiny instaboot bundle of Thaw's own, not any app's (see {@link warm}). */
+const WARMUP_DIR = new URL("../host/warmup/", import.meta.url);
+
+/**
+ * Warms a blank instance Worker up before any app is given to it: restores the built-in warm-up
+ * guest (runtime/host/warmup/: tests/guests/snap_server.c, prepared, with its journal) through
+ * {@link bootOrRestore} and sends it one request through the proxy runner, then drops it. The
+ * runtime's code has then run once in this isolate, so the app's own restore and first request run
+ * compiled JS rather than cold. Nothing of any app is loaded. The worker calls it after importing
+ * this module; it resolves to `"restore"` when the warm-up guest's journal applied.
+ *
+ * @example
+ * ```ts ignore
+ * const mode = await warm(); // "restore"
+ * ```
+ */
+export async function warm(): Promise<BootDecision["mode"]> {
+  const [bytes, journal] = await Promise.all([
+    Deno.readFile(new URL("server.wasm", WARMUP_DIR)),
+    Deno.readFile(new URL("snapshot.journal", WARMUP_DIR)),
+  ]);
+  const module = await WebAssembly.compile(bytes);
+  const spec: InstanceSpec = {
+    name: "thaw-warmup",
+    runner: "proxy",
+    env: {},
+    args: [],
+    wasmPath: "server.wasm",
+  };
+  const d = await bootOrRestore(module, spec, { journal, stdout: "null", stderr: "null" });
+  d.exited?.catch(() => {});
+  const request = {
+    method: "GET",
+    url: "http://thaw-warmup.localhost/inc",
+    headers: [["host", "thaw-warmup.localhost"]] as [string, string][],
+    body: null,
+  };
+  const res = d.runner.handleRaw
+    ? await d.runner.handleRaw(request)
+    : await d.runner.handle(new Request(request.url));
+  if (res instanceof Response) await res.arrayBuffer();
+  return d.mode;
+}
