@@ -297,11 +297,11 @@ export async function boot(module: WebAssembly.Module, spec: InstanceSpec): Prom
 }
 
 /** The warm-up guest: a tiny instaboot bundle of Thaw's own, not any app's (see {@link warm}). */
-const WARMUP_DIR = new URL("../host/warmup/", import.meta.url);
+const WARMUP_DIR = new URL("./warmup/", import.meta.url);
 
 /**
  * Warms a blank instance Worker up before any app is given to it: restores the built-in warm-up
- * guest (runtime/host/warmup/: tests/guests/snap_server.c, prepared, with its journal) through
+ * guest (runtime/snapshot/warmup/: tests/guests/snap_server.c, prepared, with its journal) through
  * {@link bootOrRestore} and sends it one request through the proxy runner, then drops it. The
  * runtime's code has then run once in this isolate, so the app's own restore and first request run
  * compiled JS rather than cold. Nothing of any app is loaded. The worker calls it after importing

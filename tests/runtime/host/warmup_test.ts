@@ -14,7 +14,7 @@ Deno.test("the blank Workers' warm-up guest restores from its journal", async ()
 
 Deno.test("the warm-up guest is the committed build of tests/guests/snap_server.c", async () => {
   const prepared = await WebAssembly.compile(
-    await Deno.readFile(new URL("runtime/host/warmup/server.wasm", ROOT)),
+    await Deno.readFile(new URL("runtime/snapshot/warmup/server.wasm", ROOT)),
   );
   const source = await Deno.readFile(new URL("tests/guests/wasm/snap_server.wasm", ROOT));
   assert.equal(readPrepareInfo(prepared)?.inputHash, await sha256Hex(source));
