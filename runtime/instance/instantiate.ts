@@ -245,7 +245,9 @@ function hintFor(module: string): string {
     return "the module was linked for another host (Emscripten?); rebuild it for wasm32-wasi " +
       "or pass the missing import through the `imports` option";
   }
-  return `pass an import table for "${module}" through the \`imports\` option`;
+  return `Thaw provides only ${WASI_MODULE} and ${WASIX_MODULE}; rebuild the module without ` +
+    `"${module}" imports (code that embeds Thaw can pass a table for it through the \`imports\` ` +
+    "option)";
 }
 
 function kindOf(value: unknown): string | null {
