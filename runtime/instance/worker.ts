@@ -15,6 +15,7 @@
 import {
   createProxyRunner,
   createWcgiRunner,
+  guestConnections,
   type Runner,
   type RunnerKind,
 } from "../runners/mod.ts";
@@ -238,7 +239,7 @@ async function bootProxy(module: WebAssembly.Module, spec: InstanceSpec): Promis
   }
   const listening = performance.now();
   const runner = createProxyRunner({
-    maxConnections: multiplexes(module) ? GUEST_CONNECTIONS : 1,
+    maxConnections: guestConnections(module),
     connect: () => {
       const stream = net.connect(port);
       return Promise.resolve({
@@ -253,19 +254,6 @@ async function bootProxy(module: WebAssembly.Module, spec: InstanceSpec): Promis
     phases: { instantiate: listening - start, listen: listening - instantiated },
     exited,
   };
-}
-
-/** Connections an event-loop guest gets at once (the host sends at most 16 requests per instance). */
-const GUEST_CONNECTIONS = 16;
-
-/**
- * True when the guest waits with `epoll_wait`, so it serves many connections at a time and the
- * proxy runner may keep several requests in flight on it.
- */
-export function multiplexes(module: WebAssembly.Module): boolean {
-  return WebAssembly.Module.imports(module).some((i) =>
-    i.module.startsWith("wasix_") && i.name === "epoll_wait"
-  );
 }
 
 function preopenListener(proc: Process, net: VirtualNetwork) {

@@ -26,6 +26,7 @@ export {
   connectionFromStreams,
   createProxyRunner,
   type GuestConnection,
+  guestConnections,
   ProxyProtocolError,
   type ProxyRunnerOptions,
   readResponse,

@@ -560,6 +560,26 @@ interface LiveConnection {
  * const res = await runner.handle(new Request("http://app.localhost/"));
  * ```
  */
+/** Connections an event-loop guest gets at once (the host sends at most 16 requests per instance). */
+const EVENT_LOOP_CONNECTIONS = 16;
+
+/**
+ * How many connections the proxy runner may keep open to a guest: several when it waits with
+ * `epoll_wait` (it serves many connections at a time), otherwise one, because a guest that
+ * blocks in `accept` would hang on a second.
+ *
+ * @example
+ * ```ts
+ * const runner = createProxyRunner({ connect, maxConnections: guestConnections(module) });
+ * ```
+ */
+export function guestConnections(module: WebAssembly.Module): number {
+  const epoll = WebAssembly.Module.imports(module).some((i) =>
+    i.module.startsWith("wasix_") && i.name === "epoll_wait"
+  );
+  return epoll ? EVENT_LOOP_CONNECTIONS : 1;
+}
+
 export function createProxyRunner(options: ProxyRunnerOptions): Runner {
   const maxHeadBytes = options.maxHeadBytes ?? 65536;
   const maxConnections = Math.max(1, Math.floor(options.maxConnections ?? 1));

@@ -14,7 +14,12 @@
 
 import { basename } from "node:path";
 import { bytesInput, CollectOutput } from "../wasi/mod.ts";
-import { createProxyRunner, createWcgiRunner, type Runner } from "../runners/mod.ts";
+import {
+  createProxyRunner,
+  createWcgiRunner,
+  guestConnections,
+  type Runner,
+} from "../runners/mod.ts";
 import type { BootResult, InstanceSpec } from "../instance/mod.ts";
 import { acceptJournal, configHash, type RejectReason } from "./accept.ts";
 import type { Guest, GuestConfig, RunOutcome } from "./guest.ts";
@@ -47,18 +52,6 @@ export function guestConfigOf(spec: InstanceSpec): GuestConfig {
 }
 
 /** Connections an event-loop guest gets at once (the host sends at most 16 requests per instance). */
-const GUEST_CONNECTIONS = 16;
-
-/**
- * True when the guest waits with `epoll_wait`: it serves many connections at a time, so the proxy
- * runner may keep several requests in flight on it (as the Worker's plain boot does).
- */
-function multiplexes(module: WebAssembly.Module): boolean {
-  return WebAssembly.Module.imports(module).some((i) =>
-    i.module.startsWith("wasix_") && i.name === "epoll_wait"
-  );
-}
-
 async function proxyRunner(
   module: WebAssembly.Module,
   restored: Restored,
@@ -89,7 +82,7 @@ async function proxyRunner(
   }
   const p = port;
   return createProxyRunner({
-    maxConnections: multiplexes(module) ? GUEST_CONNECTIONS : 1,
+    maxConnections: guestConnections(module),
     // The vnet stream's own async calls, not Web streams: the request path stays as short as the
     // plain Worker boot's.
     connect: () => {

@@ -62,3 +62,19 @@ export function collector(): { write: (c: Uint8Array) => void; text: () => strin
   const d = new TextDecoder();
   return { write: (c) => s += d.decode(c), text: () => s };
 }
+
+/** Runs the `thaw` CLI (cli/main.ts) from the checkout with no admin token in its environment. */
+export async function thaw(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const root = new URL("../../../", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}cli/main.ts`, ...args],
+    cwd: root,
+    env: { THAW_ADMIN_TOKEN: "" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code, stdout: d.decode(stdout), stderr: d.decode(stderr) };
+}

@@ -1,21 +1,7 @@
 import assert from "node:assert/strict";
 import { createAdminHandler } from "../../../runtime/host/admin.ts";
 import { bootOrRestore } from "../../../runtime/snapshot/mod.ts";
-import { collector, loadBundle, specOf } from "./_app.ts";
-
-const ROOT = new URL("../../../", import.meta.url).pathname;
-
-async function thaw(...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}cli/main.ts`, ...args],
-    cwd: ROOT,
-    env: { THAW_ADMIN_TOKEN: "" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code, stdout: d.decode(stdout), stderr: d.decode(stderr) };
-}
+import { collector, loadBundle, specOf, thaw } from "./_app.ts";
 
 Deno.test("deno task deploy: the WASIX example restores with its warmed counter", async () => {
   const dir = await Deno.makeTempDir();

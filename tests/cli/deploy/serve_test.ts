@@ -1,20 +1,6 @@
 import assert from "node:assert/strict";
-import { snapServerApp } from "./_app.ts";
+import { snapServerApp, thaw } from "./_app.ts";
 import { rawGet, serve } from "./_serve.ts";
-
-const ROOT = new URL("../../../", import.meta.url).pathname;
-
-async function thaw(...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}cli/main.ts`, ...args],
-    cwd: ROOT,
-    env: { THAW_ADMIN_TOKEN: "" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code, stdout: d.decode(stdout), stderr: d.decode(stderr) };
-}
 
 Deno.test("deploy --to a running serve: the host switches versions without dropping requests", async () => {
   const dir = await Deno.makeTempDir();
