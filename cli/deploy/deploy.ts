@@ -121,6 +121,8 @@ interface Snapshot {
   warmup: BundleManifest["warmup"];
   /** Files of the app directory to rewrite in the bundle (path to new bytes). */
   rewrites: Map<string, Uint8Array>;
+  /** Files the runner adds to the bundle (path to bytes), listed in the manifest. */
+  extraFiles?: Map<string, Uint8Array>;
 }
 
 /**
@@ -284,6 +286,7 @@ async function snapshotRack(
     bootFacts: { randomBytes: 0, clockReads: 0 },
     warmup: r.warmup,
     rewrites: r.rewrites,
+    extraFiles: r.extraFiles,
   };
 }
 
@@ -303,6 +306,7 @@ async function writeBundle(
   const outRel = relative(appDir, out);
   const skip = (p: string) =>
     p === ".thaw-cache" || p === "out" || p === snap.moduleFile || p === "manifest.json" ||
+    (snap.extraFiles?.has(p) ?? false) ||
     (!outRel.startsWith("..") && (p === outRel || p.startsWith(`${outRel}.`))) ||
     p.endsWith(".journal");
   for (const p of await listFiles(appDir, skip)) {
@@ -316,6 +320,10 @@ async function writeBundle(
   const relDir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
   if (relDir) await Deno.mkdir(`${staging}/${relDir}`, { recursive: true });
   await Deno.writeFile(`${staging}/${rel}`, snap.moduleBytes);
+  for (const [path, bytes] of snap.extraFiles ?? []) {
+    await Deno.writeFile(`${staging}/${path}`, bytes);
+    files.push({ path, sha256: await sha256Hex(bytes), size: bytes.length });
+  }
   await Deno.writeFile(`${staging}/snapshot.journal`, snap.journalBytes);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,

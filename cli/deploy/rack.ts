@@ -4,6 +4,12 @@
  * journal and sends the warm-up requests again to check every `expect` against the restored app.
  * The bundle carries the prepared ruby.wasm (`ruby.prepared.wasm`, top level) and its wasmer.toml
  * names that file, so the bundle is self-contained: it can be uploaded to a host anywhere.
+ *
+ * The restored instance that checks the `expect`s is the profiling variant of the module: the
+ * functions it runs are written into the shipped module as compilation hints, so a host compiles
+ * them before its first request. The bundle also carries the restore-only variant
+ * (`ruby.restore.wasm`, no data segments), which a host compiles instead of the full module when
+ * the journal applies.
  * @module
  */
 
@@ -12,14 +18,16 @@ import type { ResolvedApp } from "../../config/mod.ts";
 import { readJournal } from "../../journal/mod.ts";
 import {
   APP_MOUNT,
-  createRackRunner,
   decodeRubyJournal,
   loadRubyProgram,
   prepareRubyModule,
+  profileRestoredApp,
   readRackApp,
+  restoreOnlyModule,
   RUBY_BUNDLE_MODULE,
-  RubyInstance,
+  RUBY_RESTORE_MODULE,
   snapshotRackApp,
+  withCompilationHints,
 } from "../../runtime/runners/mod.ts";
 import { checkExpect, sha256Hex, warmupRequest } from "../../runtime/snapshot/mod.ts";
 import type { DeployEvent } from "./deploy.ts";
@@ -32,8 +40,12 @@ function hex(bytes: Uint8Array): string {
 export interface RackSnapshotResult {
   /** Path of the prepared module in the bundle ({@linkcode RUBY_BUNDLE_MODULE}). */
   readonly moduleFile: string;
-  /** The prepared ruby.wasm, which the bundle ships. */
+  /** The prepared ruby.wasm with its compilation hints, which the bundle ships. */
   readonly moduleBytes: Uint8Array;
+  /** More files the bundle ships: the restore-only variant, by path in the bundle. */
+  readonly extraFiles: Map<string, Uint8Array>;
+  /** How many functions the compilation hints list. */
+  readonly hintedFunctions: number;
   readonly preparedSha256: string;
   readonly preparedSize: number;
   readonly inputSha256: string;
@@ -124,7 +136,8 @@ export async function snapshotRackBundle(
   // Check every expect against an instance restored from the journal just captured.
   const t1 = performance.now();
   const image = decodeRubyJournal(snap.journal);
-  const runner = createRackRunner(RubyInstance.restore(program, rackApp, image));
+  const profiled = await profileRestoredApp(prepared, rackApp, image);
+  const runner = profiled.runner;
   const warmup: RackSnapshotResult["warmup"] = [];
   for (const [index, spec] of requests.entries()) {
     const t = performance.now();
@@ -152,6 +165,13 @@ export async function snapshotRackBundle(
     warmup.push({ method: spec.method, path: spec.path, status: res.status, ms });
   }
   timings.warmup = snap.phases.warmup + (performance.now() - t1);
+  // With no warm-up requests nothing ran; the hints then list nothing, which is harmless.
+  const hinted = withCompilationHints(prepared, profiled.functions());
+  emit({
+    type: "step",
+    message: `compilation hints: ${profiled.functions().length} functions the restored app ran ` +
+      `(compiled ahead of the first request); restore-only module ${RUBY_RESTORE_MODULE}`,
+  });
 
   const { committed } = readJournal(snap.journal);
   const identity = committed.find((r) => r.kind === "identity");
@@ -169,9 +189,11 @@ export async function snapshotRackBundle(
 
   return {
     moduleFile: RUBY_BUNDLE_MODULE,
-    moduleBytes: prepared,
-    preparedSha256: await sha256Hex(prepared),
-    preparedSize: prepared.length,
+    moduleBytes: hinted,
+    extraFiles: new Map([[RUBY_RESTORE_MODULE, restoreOnlyModule(hinted)]]),
+    hintedFunctions: profiled.functions().length,
+    preparedSha256: await sha256Hex(hinted),
+    preparedSize: hinted.length,
     inputSha256: await sha256Hex(input),
     inputSize: input.length,
     moduleIdentity: hex(identity.moduleHash),

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { ConfigError, loadApp, type ResolvedApp } from "../../config/mod.ts";
 import {
   checkImports,
@@ -18,6 +18,7 @@ import { importObject, Process } from "../wasi/mod.ts";
 import { WASIX_MODULE, wasixImports } from "../wasix/mod.ts";
 import { loadRackRunner } from "../runners/mod.ts";
 import { limitMemory, MemoryLimitError } from "./limits.ts";
+import { takePrecompiled } from "./precompile.ts";
 import type { BrokenApp, HostApp } from "./server.ts";
 
 /** Options for {@linkcode loadApps}. */
@@ -162,15 +163,24 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
     );
   }
   const start = performance.now();
+  let bootUrl: string | undefined;
+  const journal = await findJournal(dir);
+  // A rack bundle with a journal compiles the restore-only variant beside its module (no data
+  // segments, 40% of the bytes); an instance whose journal is refused loads the full module.
+  const rack = resolved.runner === "rack" ? await loadRackRunner() : undefined;
+  const restoreOnly = rack && journal !== undefined
+    ? join(dirname(resolved.wasmPath), rack.RUBY_RESTORE_MODULE)
+    : undefined;
+  const source = restoreOnly !== undefined && await isFile(restoreOnly)
+    ? restoreOnly
+    : resolved.wasmPath;
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(resolved.wasmPath);
+    bytes = rack ? await rack.readWholeFile(source) : await Deno.readFile(source);
   } catch (err) {
-    throw new Error(`${resolved.wasmPath}: cannot read the module: ${(err as Error).message}`);
+    throw new Error(`${source}: cannot read the module: ${(err as Error).message}`);
   }
-  let bootUrl: string | undefined;
-  if (resolved.runner === "rack") {
-    const rack = await loadRackRunner();
+  if (rack) {
     bootUrl = rack.RACK_BOOT_URL;
     bytes = await rack.prepareRubyModule(bytes);
   }
@@ -182,14 +192,23 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
       throw new Error(`${resolved.wasmPath}: ${err.message}`);
     }
   }
+  // A rack app's journal is decoded here, once per process, while V8 compiles the module on its
+  // background threads; every instance Worker gets the decoded image. A journal that does not
+  // apply is left to the Worker, which cold-boots and reports why.
+  const appMount = resolved.mounts.find((m) => m.guest === rack?.APP_MOUNT);
+  const decoding = rack && journal !== undefined && appMount
+    ? rack.decodeSharedJournal(bytes, journal, appMount.host, resolved.env).catch(() => undefined)
+    : Promise.resolve(undefined);
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    module = await takePrecompiled(source, bytes) ??
+      await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (err) {
     throw new Error(
-      `${resolved.wasmPath}: not a valid WebAssembly module: ${(err as Error).message}`,
+      `${source}: not a valid WebAssembly module: ${(err as Error).message}`,
     );
   }
+  const journalImage = await decoding;
   const loadMs = performance.now() - start;
   // Rack apps get their extra imports from the Rack runner's own boot function.
   const check = options.checkImports ?? (bootUrl ? () => [] : missingImports);
@@ -201,7 +220,6 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
         problems.join("; "),
     );
   }
-  const journal = await findJournal(dir);
   let extraRead: readonly string[] = [];
   if (bootUrl === undefined) {
     // Proxy and WCGI apps boot through the instaboot boot function, bundle or not: a bundle's
@@ -216,6 +234,7 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
     readSource: resolved.runner === "rack",
     read: extraRead,
   });
+  if (journalImage !== undefined) spec.journalImage = journalImage;
   return {
     name: resolved.name,
     domains: resolved.domains,

@@ -45,6 +45,11 @@ export interface InstanceSpec {
   memoryLimitBytes?: number;
   /** Instaboot journal to restore from instead of booting, when the snapshot layer serves it. */
   journalPath?: string;
+  /**
+   * The journal already decoded by the host, once per process, for runners that accept it (the
+   * Rack runner's `MemoryImage`, its bytes in a `SharedArrayBuffer`). Opaque to this layer.
+   */
+  journalImage?: unknown;
   /** Milliseconds the proxy runner waits for the guest's first listen. @default {10000} */
   listenTimeoutMs?: number;
 }

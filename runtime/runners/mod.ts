@@ -45,22 +45,28 @@ export {
 export {
   APP_MOUNT,
   appHash,
+  compilationHints,
   createRackRunner,
   decodeRubyJournal,
   encodeRackRequest,
   FrameError,
   GuestAbortedError,
+  HINTS_V8_FLAG,
   JS_INTEROP_MESSAGE,
   loadRubyProgram,
   type MemoryImage,
   MemoryPool,
   prepareRubyModule,
+  type ProfiledRestore,
+  profileRestoredApp,
   RACK_BOOT_URL,
   type RackApp,
   type RackRunner,
   type RackSnapshot,
   readRackApp,
+  restoreOnlyModule,
   RUBY_BUNDLE_MODULE,
+  RUBY_RESTORE_MODULE,
   RUBY_WASM_PATH,
   RubyError,
   RubyInstance,
@@ -68,6 +74,7 @@ export {
   rubyProgramFromModule,
   snapshotRackApp,
   type WarmupRequest,
+  withCompilationHints,
 } from "./rack.ts";
 
 /** What the host needs from the Rack runner (rack.ts). */
@@ -76,6 +83,19 @@ export interface RackSupport {
   RACK_BOOT_URL: string;
   /** Prepares ruby.wasm for instances (returns prepared bytes unchanged). */
   prepareRubyModule(bytes: Uint8Array): Promise<Uint8Array>;
+  /** File name of a bundle's restore-only module, beside its prepared module. */
+  RUBY_RESTORE_MODULE: string;
+  /** Reads a whole file into one buffer sized from `stat`. */
+  readWholeFile(path: string | URL): Promise<Uint8Array>;
+  /** Where a rack app's package is mounted in the guest. */
+  APP_MOUNT: string;
+  /** Decodes a journal once per process into a shared image for the instance Workers. */
+  decodeSharedJournal(
+    moduleBytes: Uint8Array,
+    journalPath: string,
+    appDir: string,
+    env: Record<string, string>,
+  ): Promise<unknown>;
 }
 
 /**

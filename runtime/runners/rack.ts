@@ -20,10 +20,14 @@
  */
 
 import type { RawRequest, RawResponse, Runner } from "./runner.ts";
-import { appHash, encodeRubyJournal } from "./ruby/journal.ts";
+import { appHash, decodeRubyJournal, encodeRubyJournal } from "./ruby/journal.ts";
+import { readWholeFileShared } from "./ruby/read_file.ts";
+import { readLayoutFromBytes } from "./ruby/wasm_module.ts";
 import { type Frame, FrameError } from "./ruby/channel.ts";
+import { PROFILE_EXPORT, profiledFunctions, profilingModule } from "./ruby/hints.ts";
 import {
   type InstanceOptions,
+  loadRubyProgram as compileRubyProgram,
   type MemoryImage,
   type RackApp,
   type RubyInstance,
@@ -53,6 +57,8 @@ export {
   isPrepared,
   type PreparedLayout,
   readLayout,
+  readLayoutFromBytes,
+  restoreOnlyModule,
   WasmFormatError,
 } from "./ruby/wasm_module.ts";
 export {
@@ -66,7 +72,15 @@ export {
   type RubyJournalRejectReason,
 } from "./ruby/journal.ts";
 export { MemoryPool, type PoolOptions, type PoolStats } from "./ruby/memory_pool.ts";
-export { readWholeFile } from "./ruby/read_file.ts";
+export { readWholeFile, readWholeFileShared } from "./ruby/read_file.ts";
+export {
+  compilationHints,
+  HINTS_V8_FLAG,
+  PRIORITY_SECTION,
+  profiledFunctions,
+  profilingModule,
+  withCompilationHints,
+} from "./ruby/hints.ts";
 
 /**
  * URL of the instance Worker boot function for rack apps (the Worker's `bootUrl`): it
@@ -106,10 +120,17 @@ const VCS_DIRS = new Set([".git", ".hg", ".svn"]);
  * self-contained: its wasmer.toml names this file.
  */
 export const RUBY_BUNDLE_MODULE = "ruby.prepared.wasm";
+/**
+ * File name of the restore-only variant a bundle also carries (`restoreOnlyModule`): what a host
+ * compiles when the app has a journal, falling back to {@linkcode RUBY_BUNDLE_MODULE} for a cold
+ * boot.
+ */
+export const RUBY_RESTORE_MODULE = "ruby.restore.wasm";
 
 /** What deploy adds next to an app in its bundle: not part of the package the guest sees. */
 function isBundleArtifact(name: string): boolean {
-  return name === "manifest.json" || name.endsWith(".journal") || name === RUBY_BUNDLE_MODULE;
+  return name === "manifest.json" || name.endsWith(".journal") || name === RUBY_BUNDLE_MODULE ||
+    name === RUBY_RESTORE_MODULE;
 }
 
 /**
@@ -381,4 +402,65 @@ export async function snapshotRackApp(
     statuses,
     phases: { boot: t1 - t0, warmup: t2 - t1, capture: performance.now() - t2 },
   };
+}
+
+/** A restored instance of the profiling variant (see {@linkcode profileRestoredApp}). */
+export interface ProfiledRestore {
+  /** Serves requests on the restored profiling instance. */
+  readonly runner: RackRunner;
+  /** The function indices the instance has run since it was restored. */
+  functions(): number[];
+}
+
+/**
+ * Restores `image` into the profiling variant of a prepared module, so that the requests sent
+ * to `runner` record which functions a restored instance runs (for
+ * {@linkcode withCompilationHints}). Deploy checks its warm-up `expect`s through it.
+ *
+ * @example
+ * ```ts ignore
+ * const p = await profileRestoredApp(prepared, app, decodeRubyJournal(journal));
+ * await (await p.runner.handle(new Request("http://localhost/"))).arrayBuffer();
+ * const hinted = withCompilationHints(prepared, p.functions());
+ * ```
+ */
+export async function profileRestoredApp(
+  prepared: Uint8Array,
+  app: RackApp,
+  image: MemoryImage,
+  opts: InstanceOptions = {},
+): Promise<ProfiledRestore> {
+  const program = await compileRubyProgram(profilingModule(prepared));
+  const instance = Instance.restore(program, app, image, opts);
+  const profile = instance.exported(PROFILE_EXPORT) as WebAssembly.Memory;
+  return { runner: createRackRunner(instance), functions: () => profiledFunctions(profile) };
+}
+
+/**
+ * Decodes an app's journal once per host process into an image whose bytes live in a
+ * `SharedArrayBuffer`. The host posts it to each instance Worker (in `InstanceSpec.journalImage`),
+ * which restores from it without reading or decoding the journal itself. The journal is checked
+ * against the module (`moduleBytes`, the prepared or restore-only module) and the app package,
+ * exactly as a Worker would check it.
+ *
+ * @example
+ * ```ts ignore
+ * const image = await decodeSharedJournal(bytes, "bundle/snapshot.journal", "bundle", {});
+ * ```
+ * @throws {RubyJournalError} when the journal does not apply (the Worker then decodes it itself
+ * and reports why).
+ */
+export async function decodeSharedJournal(
+  moduleBytes: Uint8Array,
+  journalPath: string,
+  appDir: string,
+  env: Record<string, string>,
+): Promise<MemoryImage> {
+  const layout = readLayoutFromBytes(moduleBytes);
+  const [app, bytes] = await Promise.all([
+    readRackApp(appDir, { env }),
+    readWholeFileShared(journalPath),
+  ]);
+  const moduleHash = new Uint8Array(layout.sourceSha256.match(/../g)!.map((x) => parseInt(x, 16)));
+  return decodeRubyJournal(bytes, { moduleHash, configHash: await appHash(app) });
 }

@@ -254,6 +254,13 @@ export class RubyInstance {
     app: RackApp,
     opts: InstanceOptions = {},
   ): Promise<RubyInstance> {
+    if (program.layout.restoreOnly) {
+      throw new Error(
+        "This is the restore-only variant of ruby.wasm (its data segments are empty): it " +
+          "restores from a journal but cannot boot Ruby; boot with the full prepared module " +
+          "(ruby.prepared.wasm in a bundle)",
+      );
+    }
     const t0 = performance.now();
     const memory = opts.memory ?? newMemory(program, program.layout.memoryMinPages);
     const t1 = performance.now();
@@ -353,6 +360,14 @@ export class RubyInstance {
       this.#stdout.listen(undefined);
       if (this.#stdin.pending > 0) this.#stdin.read(this.#stdin.pending);
     }
+  }
+
+  /**
+   * One of the instance's exports by name (`undefined` if it has none), e.g. the profiling
+   * variant's `thaw_profile` memory (hints.ts).
+   */
+  exported(name: string): unknown {
+    return this.#instance.exports[name];
   }
 
   /** The guest's open file descriptors. */

@@ -19,12 +19,34 @@
  * ```
  */
 export async function readWholeFile(path: string | URL): Promise<Uint8Array<ArrayBuffer>> {
+  return await readInto(path, (n) => new Uint8Array(n)) as Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * The whole file's bytes in a `SharedArrayBuffer`, so that views on them can be posted to
+ * Workers without a copy (a host decodes a journal once and shares the image).
+ *
+ * @example
+ * ```ts
+ * import { readWholeFileShared } from "./read_file.ts";
+ * const bytes = await readWholeFileShared(new URL(import.meta.url));
+ * console.assert(bytes.buffer instanceof SharedArrayBuffer);
+ * ```
+ */
+export function readWholeFileShared(path: string | URL): Promise<Uint8Array> {
+  return readInto(path, (n) => new Uint8Array(new SharedArrayBuffer(n)));
+}
+
+async function readInto(
+  path: string | URL,
+  alloc: (size: number) => Uint8Array,
+): Promise<Uint8Array> {
   using file = await Deno.open(path, { read: true });
-  let buf = new Uint8Array((await file.stat()).size + 1);
+  let buf = alloc((await file.stat()).size + 1);
   let at = 0;
   while (true) {
     if (at === buf.length) {
-      const bigger = new Uint8Array(buf.length * 2);
+      const bigger = alloc(buf.length * 2);
       bigger.set(buf);
       buf = bigger;
     }

@@ -166,6 +166,11 @@ export interface PreparedLayout {
   readonly dataSegments: number;
   /** Hex SHA-256 of the original module; the prepared bytes follow from it deterministically. */
   readonly sourceSha256: string;
+  /**
+   * True for the restore-only variant ({@linkcode restoreOnlyModule}): its data segments are
+   * empty, so it restores from a journal but cannot boot Ruby from scratch.
+   */
+  readonly restoreOnly?: boolean;
 }
 
 /**
@@ -187,6 +192,22 @@ export function readLayout(module: WebAssembly.Module): PreparedLayout {
     throw new WasmFormatError(`Unsupported thaw.prepared version ${layout.version}`, 0);
   }
   return layout;
+}
+
+/**
+ * Reads the layout of a prepared module from its bytes (without compiling it).
+ *
+ * @throws {WasmFormatError} if the bytes carry no `thaw.prepared` section.
+ */
+export function readLayoutFromBytes(bytes: Uint8Array): PreparedLayout {
+  for (const s of wasmSections(bytes)) {
+    if (s.id !== 0) continue;
+    const r = new WasmReader(bytes, s.start);
+    const n = r.u32();
+    if (new TextDecoder().decode(bytes.subarray(r.pos, r.pos + n)) !== LAYOUT_SECTION) continue;
+    return JSON.parse(new TextDecoder().decode(bytes.subarray(r.pos + n, s.end)));
+  }
+  throw new WasmFormatError("Module was not prepared for Thaw's Ruby runner", 0);
 }
 
 /** True if the bytes already carry a `thaw.prepared` section (a cheap scan of section heads). */
@@ -333,4 +354,68 @@ function passiveData(bytes: Uint8Array, s: WasmSection): Uint8Array {
     r.skip(len);
   }
   return concatBytes(out);
+}
+
+/**
+ * The restore-only variant of a prepared module: the same module with every (passive) data
+ * segment emptied and `restoreOnly: true` in its layout. A restored instance never copies the
+ * data segments in (the journal's image already holds that memory), so this variant restores
+ * exactly like the full one, while it reads and compiles in about 40% of the time: for
+ * ruby+stdlib.wasm, 12.0 MB instead of 30.8 MB, of which 18.8 MB are data segments. Booting
+ * from scratch needs the full module ({@linkcode RubyInstance.boot} refuses this one).
+ *
+ * Segment indices, functions and everything else stay as they are, and so does the journal's
+ * module identity (`sourceSha256`).
+ *
+ * @example
+ * ```ts ignore
+ * await Deno.writeFile("ruby.restore.wasm", restoreOnlyModule(prepared));
+ * ```
+ * @throws {WasmFormatError} if `prepared` was not prepared by {@linkcode prepareModule}.
+ */
+export function restoreOnlyModule(prepared: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [prepared.subarray(0, 8)];
+  let layout: PreparedLayout | undefined;
+  for (const s of wasmSections(prepared)) {
+    if (s.id === 11) {
+      parts.push(wasmSection(11, emptiedData(prepared, s)));
+      continue;
+    }
+    if (s.id === 0) {
+      const r = new WasmReader(prepared, s.start);
+      const n = r.u32();
+      if (new TextDecoder().decode(prepared.subarray(r.pos, r.pos + n)) === LAYOUT_SECTION) {
+        layout = JSON.parse(new TextDecoder().decode(prepared.subarray(r.pos + n, s.end)));
+        const json = new TextEncoder().encode(JSON.stringify({ ...layout, restoreOnly: true }));
+        parts.push(wasmSection(0, concatBytes([Uint8Array.from(wasmName(LAYOUT_SECTION)), json])));
+        continue;
+      }
+    }
+    parts.push(prepared.subarray(s.headerStart, s.end));
+  }
+  if (layout === undefined) {
+    throw new WasmFormatError(
+      "Module was not prepared for Thaw's Ruby runner (no thaw.prepared section)",
+      0,
+    );
+  }
+  return concatBytes(parts);
+}
+
+/** A data section of passive segments with every segment's bytes dropped (count kept). */
+function emptiedData(bytes: Uint8Array, s: WasmSection): Uint8Array {
+  const r = new WasmReader(bytes, s.start);
+  const n = r.u32();
+  const out = new Uint8Array([...uleb128(n), ...new Array(n * 2).fill(0)]);
+  let at = uleb128(n).length;
+  for (let i = 0; i < n; i++) {
+    const flag = r.u32();
+    if (flag !== 1) {
+      throw new WasmFormatError(`Data segment ${i} is not passive (flag ${flag})`, r.pos);
+    }
+    r.skip(r.u32());
+    out[at++] = 1;
+    out[at++] = 0;
+  }
+  return out;
 }

@@ -2,13 +2,16 @@ import assert from "node:assert/strict";
 import { loadApp } from "../../../config/mod.ts";
 import { deploy, uploadBundle } from "../../../cli/deploy/mod.ts";
 import {
+  compilationHints,
   createRackRunner,
   decodeRubyJournal,
   loadRubyProgram,
   readRackApp,
   RUBY_BUNDLE_MODULE,
+  RUBY_RESTORE_MODULE,
   RubyInstance,
 } from "../../../runtime/runners/mod.ts";
+import { readLayout } from "../../../runtime/runners/rack.ts";
 import {
   checkBundleFiles,
   moduleIdentity,
@@ -58,8 +61,22 @@ Deno.test("deploy a Rack app: a self-contained bundle restores the warmed blog, 
     assert.equal(res.status, 200);
     assert.match(await res.text(), /Thawed Notes/);
 
+    // Compilation hints: the functions the restored warm-up ran, in both shipped modules; the
+    // restore-only variant is listed in the manifest and keeps the module identity.
+    const hints = compilationHints(bundled);
+    assert.ok(hints.length > 100, `${hints.length} hinted functions`);
+    const small = await Deno.readFile(`${out}/${RUBY_RESTORE_MODULE}`);
+    assert.ok(small.length < bundled.length / 2);
+    assert.deepEqual(compilationHints(small), hints);
+    assert.equal(await moduleIdentity(small), manifest.moduleIdentity);
+    assert.ok(manifest.files.some((f) => f.path === RUBY_RESTORE_MODULE));
+
     // And through the host, whose Rack boot checks the journal against the module and the files.
-    const host = createHost({ apps: [await loadHostApp(out)], prespawn: 0 });
+    // It compiles the restore-only module and decodes the journal once, for every Worker.
+    const hostApp = await loadHostApp(out);
+    assert.equal(readLayout(hostApp.module).restoreOnly, true);
+    assert.ok(hostApp.spec.journalImage !== undefined);
+    const host = createHost({ apps: [hostApp], prespawn: 0 });
     try {
       const r = await host.fetch(new Request("http://ruby-blog.localhost/api/posts"));
       assert.equal(r.status, 200);
@@ -91,6 +108,33 @@ Deno.test("deploy a Rack app: a self-contained bundle restores the warmed blog, 
         assert.doesNotMatch(timing, /journal_rejected/);
       } finally {
         await away.close();
+      }
+
+      // A copy whose journal is damaged still serves: the host compiled the restore-only module,
+      // so the instance reads the full one and boots Ruby from scratch.
+      const broken = `${elsewhere}/broken-blog`;
+      await Deno.mkdir(broken);
+      for (const [path, bytes] of await readBundleFiles(out)) {
+        const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+        await Deno.mkdir(`${broken}/${dir}`, { recursive: true });
+        await Deno.writeFile(
+          `${broken}/${path}`,
+          path === "snapshot.journal" ? bytes.slice(0, bytes.length >> 1) : bytes,
+        );
+      }
+      const brokenApp = await loadHostApp(broken);
+      assert.equal(readLayout(brokenApp.module).restoreOnly, true);
+      assert.equal(brokenApp.spec.journalImage, undefined);
+      const cold = createHost({ apps: [brokenApp], prespawn: 0 });
+      try {
+        const r = await cold.fetch(new Request("http://ruby-blog.localhost/api/posts"));
+        assert.equal(r.status, 200);
+        assert.match(await r.text(), /"count":7/);
+        const timing = r.headers.get("server-timing") ?? "";
+        assert.match(timing, /journal_rejected_unreadable/);
+        assert.match(timing, /boot;dur=/);
+      } finally {
+        await cold.close();
       }
 
       // And uploaded (deploy --to) to a host whose apps directory is outside the checkout.

@@ -2,8 +2,12 @@ import assert from "node:assert/strict";
 import { encodeJournal, type JournalRecord, readJournal } from "../../../../journal/mod.ts";
 import type { InstanceSpec } from "../../../../runtime/instance/mod.ts";
 import {
+  decodeSharedJournal,
   loadRubyProgram,
+  prepareRubyModule,
+  restoreOnlyModule,
   RUBY_WASM_PATH,
+  RubyInstance,
   snapshotRackApp,
 } from "../../../../runtime/runners/rack.ts";
 import { readRackApp } from "../../../../runtime/runners/rack.ts";
@@ -163,5 +167,82 @@ Deno.test("the Worker boot function cold-boots on a damaged journal file instead
   } finally {
     console.error = warn;
     await Deno.remove(path);
+  }
+});
+
+Deno.test("the restore-only module restores like the full one; a refused journal boots the full module from wasmPath", async () => {
+  const prepared = await prepareRubyModule(await Deno.readFile(RUBY_WASM_PATH));
+  const small = restoreOnlyModule(prepared);
+  assert.ok(small.length < prepared.length * 0.5, `${small.length} of ${prepared.length}`);
+  const restoreOnly = await loadRubyProgram(small);
+  assert.equal(restoreOnly.layout.restoreOnly, true);
+  assert.equal(restoreOnly.layout.sourceSha256, program.layout.sourceSha256);
+  await assert.rejects(
+    () => RubyInstance.boot(restoreOnly, { files: new Map(), entry: "app.rb" }),
+    /restore-only variant.*cannot boot Ruby/,
+  );
+
+  const d = await bootOrRestoreRack(restoreOnly.module, spec, {
+    journal: await blogJournal(),
+    log: () => {},
+  });
+  assert.equal(d.mode, "restore");
+  await servesBlog(d);
+
+  // The journal does not apply: the full module is read from the spec's wasmPath and boots.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/ruby.prepared.wasm`, prepared);
+    const lines: string[] = [];
+    const cold = await bootOrRestoreRack(
+      restoreOnly.module,
+      { ...spec, wasmPath: `${dir}/ruby.prepared.wasm` },
+      { journal: new TextEncoder().encode("not a journal"), log: (l) => lines.push(l) },
+    );
+    assert.equal(cold.mode, "cold");
+    assert.equal(cold.phases.journal_rejected_unreadable, 0);
+    assert.ok(cold.phases.load > 0, JSON.stringify(cold.phases));
+    await servesBlog(cold);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a journal decoded once by the host (shared memory) is restored without decoding again", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const prepared = await prepareRubyModule(await Deno.readFile(RUBY_WASM_PATH));
+    await Deno.writeFile(`${dir}/app.journal`, await blogJournal());
+    const image = await decodeSharedJournal(prepared, `${dir}/app.journal`, BLOG.pathname, {});
+    assert.ok(image.runs.length > 0);
+    assert.ok(image.runs.every((r) => r.bytes.buffer instanceof SharedArrayBuffer));
+    // The spec names a journal file that no longer exists: only the shared image can restore.
+    await Deno.remove(`${dir}/app.journal`);
+    const d = await bootOrRestoreRack(program.module, {
+      ...spec,
+      journalPath: `${dir}/app.journal`,
+      journalImage: structuredClone(image),
+    }, { log: () => {} });
+    assert.equal(d.mode, "restore");
+    assert.ok(d.phases.decode < 5, JSON.stringify(d.phases));
+    await servesBlog(d);
+
+    // A journal of another app package is refused on the host side too.
+    const other = await Deno.makeTempDir();
+    try {
+      await Deno.writeFile(
+        `${other}/app.rb`,
+        new TextEncoder().encode("run ->(e) { [200, {}, []] }"),
+      );
+      await Deno.writeFile(`${dir}/app.journal`, await blogJournal());
+      await assert.rejects(
+        () => decodeSharedJournal(prepared, `${dir}/app.journal`, other, {}),
+        /different version of the app/,
+      );
+    } finally {
+      await Deno.remove(other, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

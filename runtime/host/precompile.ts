@@ -1,0 +1,153 @@
+/**
+ * Early compilation of deploy bundles' modules, started before the rest of the host loads.
+ *
+ * A host process spends its first 100-150 ms loading its own code (the config parsers, the
+ * runners, the journal codec) before it reads any app. V8 compiles Wasm on its background
+ * threads, so the host's entry point calls {@linkcode precompileBundles} first, with nothing but
+ * this module loaded: every bundle's module (a rack bundle's restore-only module) is read and
+ * handed to `WebAssembly.compile` at once, and {@linkcode loadHostApp} later takes the result
+ * when the bytes it would compile are the same ({@linkcode takePrecompiled}).
+ *
+ * Only bundles are looked at (a directory with a `manifest.json`, from `deno task deploy`): a
+ * plain app's module is prepared or rewritten at load time. Anything unexpected (no manifest, a
+ * manifest that does not parse, a missing file) is skipped silently; the normal load path then
+ * reports it.
+ *
+ * This module imports nothing, so that it loads in a few milliseconds.
+ *
+ * @example
+ * ```ts ignore
+ * precompileBundles("out");
+ * const { loadApps } = await import("./mod.ts"); // takes the modules compiled meanwhile
+ * ```
+ * @module
+ */
+
+/** A module compiling (or compiled) ahead of its app's load, with the bytes it came from. */
+interface Early {
+  readonly bytes: Uint8Array;
+  readonly module: Promise<WebAssembly.Module>;
+}
+
+const early = new Map<string, Promise<Early | undefined>>();
+
+/** File name of a rack bundle's restore-only module (runtime/runners/rack.ts). */
+const RUBY_RESTORE_MODULE = "ruby.restore.wasm";
+
+function join(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+/** An absolute, normalized path (the key both sides agree on). */
+function absolute(path: string): string {
+  const url = new URL(path.replace(/\/+/g, "/"), `file://${Deno.cwd()}/`);
+  return decodeURIComponent(url.pathname);
+}
+
+/** Reads the whole file synchronously: an async read would wait for the host's module loading. */
+function readWhole(path: string): Uint8Array {
+  using file = Deno.openSync(path, { read: true });
+  const size = file.statSync().size;
+  const buf = new Uint8Array(size);
+  let at = 0;
+  while (at < size) {
+    const n = file.readSync(buf.subarray(at));
+    if (n === null) break;
+    at += n;
+  }
+  return at === size ? buf : buf.subarray(0, at);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The module file a host will compile for the bundle in `dir`, if it is one. */
+function bundleModule(dir: string): string | undefined {
+  let manifest: { module?: { file?: unknown }; runner?: unknown; journal?: unknown };
+  try {
+    manifest = JSON.parse(Deno.readTextFileSync(join(dir, "manifest.json")));
+  } catch {
+    return undefined;
+  }
+  const file = manifest.module?.file;
+  if (typeof file !== "string" || file.includes("..")) return undefined;
+  if (manifest.runner === "rack" && manifest.journal && isFile(join(dir, RUBY_RESTORE_MODULE))) {
+    return join(dir, RUBY_RESTORE_MODULE);
+  }
+  return join(dir, file);
+}
+
+/**
+ * Starts reading and compiling the module of every bundle in `appsDir` (the directory itself
+ * when it is a bundle, else its subdirectories). Returns at once; never throws.
+ */
+export function precompileBundles(appsDir: string): void {
+  let dirs: string[];
+  try {
+    dirs = isFile(join(appsDir, "manifest.json"))
+      ? [appsDir]
+      : [...Deno.readDirSync(appsDir)].filter((e) => e.isDirectory).map((e) =>
+        join(appsDir, e.name)
+      );
+  } catch {
+    return;
+  }
+  for (const dir of dirs) {
+    const found = bundleModule(dir);
+    if (found === undefined) continue;
+    const path = absolute(found);
+    if (early.has(path)) continue;
+    let started: Promise<Early | undefined>;
+    try {
+      const bytes = readWhole(path);
+      const module = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+      // A module that fails to compile is reported by the normal load path.
+      module.catch(() => {});
+      started = Promise.resolve({ bytes, module });
+    } catch {
+      started = Promise.resolve(undefined);
+    }
+    early.set(path, started);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a === b) return true;
+  // Word-wise where both views are aligned, byte-wise for the rest.
+  const words = a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 ? a.length >>> 2 : 0;
+  if (words > 0) {
+    const x = new Int32Array(a.buffer, a.byteOffset, words);
+    const y = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let i = 0; i < words; i++) if (x[i] !== y[i]) return false;
+  }
+  for (let i = words * 4; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The module compiled early from `path`, if {@linkcode precompileBundles} started one and it was
+ * compiled from exactly `bytes`; else `undefined` (the caller compiles `bytes` itself). Each
+ * early module is handed out once.
+ */
+export async function takePrecompiled(
+  path: string,
+  bytes: Uint8Array,
+): Promise<WebAssembly.Module | undefined> {
+  const key = absolute(path);
+  const pending = early.get(key);
+  if (pending === undefined) return undefined;
+  early.delete(key);
+  const got = await pending;
+  if (got === undefined || !sameBytes(got.bytes, bytes)) return undefined;
+  try {
+    return await got.module;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { precompileBundles, takePrecompiled } from "../../../runtime/host/precompile.ts";
+
+/** (module (func (export "f") (result i32) i32.const N)) */
+function wasm(n: number): Uint8Array {
+  return Uint8Array.of(
+    0,
+    97,
+    115,
+    109,
+    1,
+    0,
+    0,
+    0, // magic, version
+    1,
+    5,
+    1,
+    0x60,
+    0,
+    1,
+    0x7f, // type: () -> i32
+    3,
+    2,
+    1,
+    0, // one function of type 0
+    7,
+    5,
+    1,
+    1,
+    102,
+    0,
+    0, // export "f" func 0
+    10,
+    6,
+    1,
+    4,
+    0,
+    0x41,
+    n,
+    0x0b, // body: i32.const n
+  );
+}
+
+async function bundle(dir: string, manifest: unknown, files: Record<string, Uint8Array>) {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/manifest.json`, JSON.stringify(manifest));
+  for (const [name, bytes] of Object.entries(files)) await Deno.writeFile(`${dir}/${name}`, bytes);
+}
+
+const call = (m: WebAssembly.Module) => (new WebAssembly.Instance(m).exports.f as () => number)();
+
+Deno.test("bundles' modules compile early and are handed out once, for the same bytes only", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await bundle(`${root}/plain`, { module: { file: "app.wasm" }, runner: "proxy" }, {
+      "app.wasm": wasm(1),
+    });
+    await bundle(
+      `${root}/ruby`,
+      { module: { file: "ruby.prepared.wasm" }, runner: "rack", journal: { file: "x.journal" } },
+      { "ruby.prepared.wasm": wasm(2), "ruby.restore.wasm": wasm(3) },
+    );
+    await bundle(`${root}/escape`, { module: { file: "../plain/app.wasm" } }, {});
+    await Deno.mkdir(`${root}/not-a-bundle`);
+    await Deno.mkdir(`${root}/bad-manifest`);
+    await Deno.writeTextFile(`${root}/bad-manifest/manifest.json`, "{");
+    precompileBundles(root);
+
+    const plain = await takePrecompiled(`${root}/plain/app.wasm`, wasm(1));
+    assert.ok(plain);
+    assert.equal(call(plain), 1);
+    // Handed out once.
+    assert.equal(await takePrecompiled(`${root}/plain/app.wasm`, wasm(1)), undefined);
+    // A rack bundle with a journal compiles its restore-only module, not the full one.
+    assert.equal(await takePrecompiled(`${root}/ruby/ruby.prepared.wasm`, wasm(2)), undefined);
+    // Other bytes than the early compile's (say, rewritten for a memory limit): not taken.
+    assert.equal(await takePrecompiled(`${root}/ruby/./ruby.restore.wasm`, wasm(4)), undefined);
+    assert.equal(await takePrecompiled(`${root}/escape/../plain/app.wasm`, wasm(1)), undefined);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a path given relative or normalized differently finds the same early module", async () => {
+  const root = await Deno.makeTempDir({ dir: Deno.cwd(), prefix: ".precompile-" });
+  try {
+    await bundle(`${root}/app`, { module: { file: "app.wasm" } }, { "app.wasm": wasm(7) });
+    const rel = root.slice(Deno.cwd().length + 1);
+    precompileBundles(`${rel}/app`); // the directory is itself a bundle
+    const m = await takePrecompiled(`${root}//app/./app.wasm`, wasm(7));
+    assert.ok(m);
+    assert.equal(call(m), 7);
+    // Nothing to find for a directory that does not exist; nothing thrown either.
+    precompileBundles(`${root}/missing`);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
