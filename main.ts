@@ -17,7 +17,9 @@ import { precompileBundles } from "./runtime/host/precompile.ts";
 if (import.meta.main) precompileBundles(appsArgument(Deno.args));
 
 const { parseArgs } = await import("node:util");
-const { createHost, loadAdmin, loadApps, loadHostApp } = await import("./runtime/host/mod.ts");
+const { createHost, loadAdmin, loadApps, loadHostApp, WorkerSpawner } = await import(
+  "./runtime/host/mod.ts"
+);
 
 /** `--apps DIR` (or `--apps=DIR`) from the command line, or the bundled examples. */
 function appsArgument(args: readonly string[]): string {
@@ -95,7 +97,13 @@ async function main() {
     if (err instanceof Deno.errors.NotFound) fail(`--apps ${appsDir} does not exist`);
     throw err;
   }
-  const { apps, broken } = await loadApps(appsDir);
+  // Blank Workers for each app start as soon as its permissions are known, while its module
+  // compiles, so the first request after listening does not wait for one.
+  const prespawn = number("prespawn", values.prespawn, 1);
+  const spawner = new WorkerSpawner({ prespawn: 0 });
+  const { apps, broken } = await loadApps(appsDir, {
+    onWorkers: (permissions, bootUrl) => spawner.reserve(permissions, bootUrl, prespawn),
+  });
   for (const app of broken) {
     console.error(`thaw serve: app ${app.name} not served:\n${app.message}`);
   }
@@ -116,7 +124,8 @@ async function main() {
     minInstances: number("min-instances", values["min-instances"], 0),
     idleTimeoutMs: number("idle-timeout", values["idle-timeout"], 300) * 1000,
     requestTimeoutMs: number("timeout", values.timeout, 30) * 1000,
-    prespawn: number("prespawn", values.prespawn, 1),
+    prespawn,
+    spawner,
     maxBodyBytes: number("max-body", values["max-body"], 64 * 1024 * 1024),
   });
   if (token) {

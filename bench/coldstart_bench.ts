@@ -27,17 +27,23 @@
 import { parseArgs } from "node:util";
 // Not (yet) re-exported by runtime/runners/mod.ts.
 import { readWholeFile } from "../runtime/runners/rack.ts";
+import { loadApp } from "../config/mod.ts";
+import { deploy as deployBundle } from "../cli/deploy/mod.ts";
 import {
   appHash,
+  compilationHints,
   createRackRunner,
   decodeRubyJournal,
   encodeRackRequest,
+  HINTS_V8_FLAG,
   loadRubyProgram,
   type MemoryImage,
   MemoryPool,
   prepareRubyModule,
   type RackApp,
   readRackApp,
+  RUBY_BUNDLE_MODULE,
+  RUBY_RESTORE_MODULE,
   RUBY_WASM_PATH,
   RubyInstance,
   type RubyProgram,
@@ -183,18 +189,21 @@ async function deploy(
 async function processCold(mode: "boot" | "restore", dir: string): Promise<void> {
   const tMain = performance.now();
   const pool = new MemoryPool({ maxIdle: 1 });
-  const appReady = readRackApp(BLOG);
+  const appReady = readRackApp(dir);
   let decodeMs = 0;
   let compiledAt = 0;
   let imageAt = 0;
   const [program, image] = await Promise.all([
-    loadRubyProgram(new URL(`file://${dir}/ruby.prepared.wasm`)).finally(() => {
+    // A restore needs only the restore-only module (no data segments); a boot needs the full one.
+    loadRubyProgram(
+      new URL(`file://${dir}/${mode === "restore" ? RUBY_RESTORE_MODULE : RUBY_BUNDLE_MODULE}`),
+    ).finally(() => {
       compiledAt = performance.now();
     }),
     (async () => {
       if (mode === "boot") return undefined;
       const app = await appReady;
-      const bytes = await readWholeFile(`${dir}/app.journal`);
+      const bytes = await readWholeFile(`${dir}/snapshot.journal`);
       const t = performance.now();
       const image = decodeRubyJournal(bytes, { configHash: await appHash(app) });
       decodeMs = performance.now() - t;
@@ -289,6 +298,61 @@ async function measureProcessCold(
   lines.releaseLock();
   await child.stdout.cancel().catch(() => {});
   return { total, child: phases };
+}
+
+/** The host's entry point (`deno task serve`). */
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/**
+ * Process-cold through the real host, as `deno task serve --apps DIR` starts: from spawning the
+ * process to the first complete response of the blog. With the bundle the instance restores from
+ * its journal; with the plain app directory the host prepares ruby.wasm and Ruby boots.
+ */
+async function measureHostCold(
+  appsDir: string,
+  v8Flags: string,
+): Promise<{ total: number; listening: number; timing: string }> {
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      v8Flags,
+      MAIN,
+      "--apps",
+      appsDir,
+      "--port",
+      "0",
+      "--default-app",
+      "ruby-blog",
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  let port = 0;
+  while (port === 0) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`Host process-cold (${appsDir}): the host exited before listening`);
+    buf += value;
+    port = Number(buf.match(/listening on http:\/\/[^:]+:(\d+)\//)?.[1] ?? 0);
+  }
+  const listening = performance.now() - t0;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/posts/how-restore-works`);
+    const text = await res.text();
+    const total = performance.now() - t0;
+    if (res.status !== 200 || !text.includes("How restore works")) {
+      throw new Error(`Host process-cold (${appsDir}): bad response ${res.status}`);
+    }
+    return { total, listening, timing: res.headers.get("server-timing") ?? "" };
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    lines.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+  }
 }
 
 /**
@@ -391,7 +455,11 @@ async function main() {
   }
   const n = Number(values.n);
   const processRuns = Number(values["process-runs"]);
-  const childFlags = values["child-v8-flags"] ? [`--v8-flags=${values["child-v8-flags"]}`] : [];
+  // Children run with the V8 flags of `deno task serve` (compilation hints on), plus any given.
+  const v8Flags = `--v8-flags=${
+    [HINTS_V8_FLAG, ...(values["child-v8-flags"] ? [values["child-v8-flags"]] : [])].join(",")
+  }`;
+  const childFlags = [v8Flags];
   const parkedCount = Number(values.parked);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--n must be a positive integer`);
 
@@ -401,25 +469,28 @@ async function main() {
       `${navigator.hardwareConcurrency} cores, load average ${loadAverage()}`,
   );
 
-  // Deploy: prepare the module and capture the journal, as `deno task deploy` would.
-  const dir = await Deno.makeTempDir({ prefix: "thaw-coldstart-" });
-  const prepared = await prepareRubyModule(await Deno.readFile(RUBY_WASM_PATH));
-  await Deno.writeFile(`${dir}/ruby.prepared.wasm`, prepared);
-  const deployProgram = await loadRubyProgram(prepared);
-  const app = await readRackApp(BLOG);
-  const deployed = await deploy(deployProgram, app);
-  await Deno.writeFile(`${dir}/app.journal`, deployed.journal);
+  // Deploy: `deno task deploy examples/ruby-blog`, the bundle every mode below starts from (its
+  // hinted full module, its restore-only module, its journal and its package files).
+  const tmp = await Deno.makeTempDir({ prefix: "thaw-coldstart-" });
+  const dir = `${tmp}/ruby-blog`;
+  const t0 = performance.now();
+  const { manifest } = await deployBundle(await loadApp(BLOG.pathname), { out: dir });
   console.log(
-    `deploy: boot + ${WARMUP.length} warm-up requests + capture ${f(deployed.ms, 0)} ms, ` +
-      `journal ${(deployed.journal.length / 1e6).toFixed(1)} MB`,
+    `deploy: ${f(performance.now() - t0, 0)} ms (boot, ${manifest.warmup.length} warm-up ` +
+      `requests, capture, restored check), journal ${
+        (manifest.journal.size / 1e6).toFixed(1)
+      } MB, ` +
+      `${compilationHints(await Deno.readFile(`${dir}/${RUBY_BUNDLE_MODULE}`)).length} ` +
+      `functions hinted`,
   );
+  const app = await readRackApp(dir);
 
   // Host start: compile once, decode the journal once, prefill the blank-memory pool.
   let t = performance.now();
-  const program = await loadRubyProgram(await Deno.readFile(`${dir}/ruby.prepared.wasm`));
+  const program = await loadRubyProgram(await Deno.readFile(`${dir}/${RUBY_BUNDLE_MODULE}`));
   const compileMs = performance.now() - t;
   t = performance.now();
-  const journalBytes = await readWholeFile(`${dir}/app.journal`);
+  const journalBytes = await readWholeFile(`${dir}/snapshot.journal`);
   const readMs = performance.now() - t;
   t = performance.now();
   const image = decodeRubyJournal(journalBytes, { configHash: await appHash(app) });
@@ -539,9 +610,29 @@ async function main() {
       pcPhases[mode].push(r.child);
     }
   }
+  const hostCold = { boot: [] as number[], restore: [] as number[] };
+  const hostListening = { boot: [] as number[], restore: [] as number[] };
+  const hostTiming: string[] = [];
+  for (let i = 0; i < processRuns; i++) {
+    for (const mode of ["boot", "restore"] as const) {
+      const r = await measureHostCold(mode === "restore" ? dir : BLOG.pathname, v8Flags);
+      hostCold[mode].push(r.total);
+      hostListening[mode].push(r.listening);
+      if (mode === "restore") hostTiming.push(r.timing);
+    }
+  }
   console.log(
-    `process-cold (spawn of a new deno process to its first response, median of ${processRuns}` +
-      `${childFlags.length ? `, child flags ${childFlags.join(" ")}` : ""}): ` +
+    `process-cold through the host (\`deno task serve --apps DIR\`, spawn to the first response, ` +
+      `median of ${processRuns}): boot (the plain app) ${f(median(hostCold.boot), 0)} ms, ` +
+      `restore (the bundle) ${f(median(hostCold.restore), 0)} ms (min ` +
+      `${f(pct(hostCold.restore, 0), 0)} ms; listening at ${
+        f(median(hostListening.restore), 0)
+      } ms)`,
+  );
+  console.log(`  host restore Server-Timing of the first run: ${hostTiming[0] ?? "n/a"}`);
+  console.log(
+    `process-cold, minimal embedder (a bare child process, spawn to its first response, median ` +
+      `of ${processRuns}, ${childFlags.join(" ")}): ` +
       `boot ${f(median(pc.boot), 0)} ms, restore ${f(median(pc.restore), 0)} ms ` +
       `(min ${f(pct(pc.restore, 0), 0)} ms)`,
   );
@@ -573,7 +664,7 @@ async function main() {
       `${(st.idleBytes / 1e6).toFixed(0)} MB`,
   );
   pool.close();
-  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(tmp, { recursive: true });
   console.log(`load average at the end: ${loadAverage()}`);
   console.log(JSON.stringify({
     n,
@@ -587,9 +678,11 @@ async function main() {
     restore_p99_ms: round(p99(restore, "e2e")),
     restore_min_ms: round(pct(restore.map((s) => s.e2e), 0)),
     restore_rtt_p50_ms: round(m(restore, "rtt")),
-    process_cold_boot_ms: round(median(pc.boot), 1),
-    process_cold_restore_ms: round(median(pc.restore), 1),
-    process_cold_restore_min_ms: round(pct(pc.restore, 0), 1),
+    process_cold_boot_ms: round(median(hostCold.boot), 1),
+    process_cold_restore_ms: round(median(hostCold.restore), 1),
+    process_cold_restore_min_ms: round(pct(hostCold.restore, 0), 1),
+    process_cold_embedder_boot_ms: round(median(pc.boot), 1),
+    process_cold_embedder_restore_ms: round(median(pc.restore), 1),
     restore_phases_p50_ms: {
       decode_once: round(decodeMs),
       memory: round(m(restore, "memory")),

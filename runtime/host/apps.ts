@@ -28,6 +28,12 @@ export interface LoadAppsOptions {
    * @default {the WASI and WASIX import tables}
    */
   checkImports?: (module: WebAssembly.Module) => string[];
+  /**
+   * Called for each app as soon as its Worker permissions and boot module are known, before its
+   * module is compiled: a host reserves the app's blank Workers meanwhile
+   * (`WorkerSpawner.reserve`), so that they are ready when it starts listening.
+   */
+  onWorkers?: (permissions: InstancePermissions, bootUrl: string | undefined) => void;
 }
 
 /** Lists the imports of `module` that neither WASI preview1 nor WASIX provides. */
@@ -192,6 +198,21 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
       throw new Error(`${resolved.wasmPath}: ${err.message}`);
     }
   }
+  let extraRead: readonly string[] = [];
+  if (bootUrl === undefined) {
+    // Proxy and WCGI apps boot through the instaboot boot function, bundle or not: a bundle's
+    // instances restore from its journal, and every cold boot (a plain app, or a journal that does
+    // not apply) gives the guest the same file system as a restore: a writable memory `/` with the
+    // package mounted read-only.
+    const snapshot = await loadSnapshotSupport();
+    bootUrl = snapshot.SNAPSHOT_BOOT_URL;
+    extraRead = snapshot.SNAPSHOT_WORKER_READ;
+  }
+  const { spec, permissions } = instanceSpecOf(resolved, journal, {
+    readSource: resolved.runner === "rack",
+    read: extraRead,
+  });
+  options.onWorkers?.(permissions, bootUrl);
   // A rack app's journal is decoded here, once per process, while V8 compiles the module on its
   // background threads; every instance Worker gets the decoded image. A journal that does not
   // apply is left to the Worker, which cold-boots and reports why.
@@ -211,7 +232,7 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
   const journalImage = await decoding;
   const loadMs = performance.now() - start;
   // Rack apps get their extra imports from the Rack runner's own boot function.
-  const check = options.checkImports ?? (bootUrl ? () => [] : missingImports);
+  const check = options.checkImports ?? (rack ? () => [] : missingImports);
   const problems = check(module);
   if (problems.length > 0) {
     const at = await packagePosition(resolved.sources.appYaml);
@@ -220,20 +241,6 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
         problems.join("; "),
     );
   }
-  let extraRead: readonly string[] = [];
-  if (bootUrl === undefined) {
-    // Proxy and WCGI apps boot through the instaboot boot function, bundle or not: a bundle's
-    // instances restore from its journal, and every cold boot (a plain app, or a journal that does
-    // not apply) gives the guest the same file system as a restore: a writable memory `/` with the
-    // package mounted read-only.
-    const snapshot = await loadSnapshotSupport();
-    bootUrl = snapshot.SNAPSHOT_BOOT_URL;
-    extraRead = snapshot.SNAPSHOT_WORKER_READ;
-  }
-  const { spec, permissions } = instanceSpecOf(resolved, journal, {
-    readSource: resolved.runner === "rack",
-    read: extraRead,
-  });
   if (journalImage !== undefined) spec.journalImage = journalImage;
   return {
     name: resolved.name,

@@ -30,6 +30,7 @@ export {
 export { type Route, Router } from "./router.ts";
 export { LATENCY_BUCKETS, Metrics } from "./metrics.ts";
 export { limitMemory, MemoryLimitError, WASM_PAGE } from "./limits.ts";
+export { WorkerSpawner } from "../instance/mod.ts";
 
 /** The admin API's factory (admin.ts), loaded on demand: it pulls in the bundle checks. */
 export interface AdminSupport {

@@ -73,6 +73,11 @@ export interface HostOptions {
    * already imported, so a cold start pays neither the spawn nor the import. @default {1}
    */
   prespawn?: number;
+  /**
+   * The Worker spawner to use. One made before the apps load (see `LoadAppsOptions.onWorkers`)
+   * already holds their blank Workers. The host closes it. @default {a new one}
+   */
+  spawner?: WorkerSpawner;
   /** Largest request body accepted, in bytes. @default {67108864} */
   maxBodyBytes?: number;
   /** Called for each server-side failure worth logging. */
@@ -179,7 +184,7 @@ export function createHost(options: HostOptions): Host {
   const log = options.log ?? ((line: string) => console.error(line));
   const prespawn = options.prespawn ?? 1;
   // Blanks are reserved per app (permissions and boot module), as apps are added.
-  const spawner = new WorkerSpawner({ prespawn: 0 });
+  const spawner = options.spawner ?? new WorkerSpawner({ prespawn: 0 });
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const router = new Router([], options.defaultApp);
   /** Host header → app name, so a request's route is a map lookup; cleared when apps change. */
