@@ -29,13 +29,13 @@ import { parseArgs } from "node:util";
 import { readWholeFile } from "../runtime/runners/rack.ts";
 import { loadApp } from "../config/mod.ts";
 import { deploy as deployBundle } from "../cli/deploy/mod.ts";
+import { HOST_V8_FLAGS } from "../runtime/host/mod.ts";
 import {
   appHash,
   compilationHints,
   createRackRunner,
   decodeRubyJournal,
   encodeRackRequest,
-  HINTS_V8_FLAG,
   loadRubyProgram,
   type MemoryImage,
   MemoryPool,
@@ -300,6 +300,17 @@ async function measureProcessCold(
   return { total, child: phases };
 }
 
+/** The `--v8-flags` this process was started with (read from /proc; "none" elsewhere). */
+function v8FlagsInEffect(): string {
+  try {
+    const args = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+    return args.filter((a) => a.startsWith("--v8-flags=")).map((a) => a.slice(11)).join(",") ||
+      "none";
+  } catch {
+    return "unknown";
+  }
+}
+
 /** The host's entry point (`deno task serve`). */
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -455,9 +466,9 @@ async function main() {
   }
   const n = Number(values.n);
   const processRuns = Number(values["process-runs"]);
-  // Children run with the V8 flags of `deno task serve` (compilation hints on), plus any given.
+  // Children run with the V8 flags of `deno task serve`, plus any given.
   const v8Flags = `--v8-flags=${
-    [HINTS_V8_FLAG, ...(values["child-v8-flags"] ? [values["child-v8-flags"]] : [])].join(",")
+    [...HOST_V8_FLAGS, ...(values["child-v8-flags"] ? [values["child-v8-flags"]] : [])].join(",")
   }`;
   const childFlags = [v8Flags];
   const parkedCount = Number(values.parked);
@@ -467,6 +478,10 @@ async function main() {
   console.log(
     `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${Deno.build.target}, ` +
       `${navigator.hardwareConcurrency} cores, load average ${loadAverage()}`,
+  );
+  console.log(
+    `V8 flags of this process: ${v8FlagsInEffect()} (deno task bench:coldstart passes those of ` +
+      `deno task serve: ${HOST_V8_FLAGS.join(",")})`,
   );
 
   // Deploy: `deno task deploy examples/ruby-blog`, the bundle every mode below starts from (its

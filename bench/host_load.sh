@@ -71,7 +71,9 @@ cd "$root"
 deno run --allow-net bench/host_hello.ts "$hello_port" >/dev/null &
 hello_pid=$!
 pids+=($!)
-deno run -A main.ts --apps examples --port "$thaw_port" --max-instances "${THAW_MAX_INSTANCES:-2}" \
+# The V8 flags of `deno task serve` (runtime/host/mod.ts HOST_V8_FLAGS) unless THAW_V8_FLAGS is set.
+v8_flags="${THAW_V8_FLAGS-"--experimental-wasm-compilation-hints,--no-wasm-inlining"}"
+deno run -A ${v8_flags:+--v8-flags=$v8_flags} main.ts --apps examples --port "$thaw_port" --max-instances "${THAW_MAX_INSTANCES:-2}" \
   >/dev/null 2>&1 &
 thaw_pid=$!
 pids+=($!)

@@ -150,3 +150,20 @@ Deno.test("main.ts rejects bad options with a clear message", async () => {
     /--apps \/nonexistent\/apps does not exist/,
   );
 });
+
+Deno.test("deno task serve, start and bench:coldstart run with the host's V8 flags", async () => {
+  const { HOST_V8_FLAGS } = await import("../runtime/host/mod.ts");
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
+    .tasks as Record<string, string>;
+  const flag = `--v8-flags=${HOST_V8_FLAGS.join(",")}`;
+  assert.ok(tasks.serve.includes(`${flag} main.ts`), tasks.serve);
+  assert.ok(tasks["bench:coldstart"].includes(flag), tasks["bench:coldstart"]);
+  assert.match(tasks.start, /deno task serve/);
+  // Each flag exists in this V8: deno refuses a flag V8 does not recognize.
+  const check = await new Deno.Command(Deno.execPath(), { args: ["eval", flag, "1"] }).output();
+  assert.ok(check.success, new TextDecoder().decode(check.stderr));
+  const bad = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--v8-flags=--no-such-thaw-flag", "1"],
+  }).output();
+  assert.ok(!bad.success);
+});

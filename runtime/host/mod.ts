@@ -32,6 +32,29 @@ export { LATENCY_BUCKETS, Metrics } from "./metrics.ts";
 export { limitMemory, MemoryLimitError, WASM_PAGE } from "./limits.ts";
 export { WorkerSpawner } from "../instance/mod.ts";
 
+/**
+ * The V8 flags `deno task serve` runs the host with (deno.json; a test keeps the two the same):
+ *
+ * - `--experimental-wasm-compilation-hints`: compile the functions a bundle's module lists in
+ *   its `metadata.code.compilation_priority` section (what a restored instance runs first) on
+ *   V8's background threads while the module compiles, instead of lazily on the first request;
+ * - `--no-wasm-inlining`: no per-instance call feedback in Liftoff code. Every cold start is a
+ *   new instance that serves its first request right away; collecting feedback cost a restored
+ *   Ruby instance 0.15-0.4 ms of that request (BENCHMARKS.md), and the C proxy example's
+ *   throughput did not change without it.
+ *
+ * @example
+ * ```ts
+ * import { HOST_V8_FLAGS } from "./mod.ts";
+ * const arg = `--v8-flags=${HOST_V8_FLAGS.join(",")}`;
+ * console.assert(arg.startsWith("--v8-flags=--"));
+ * ```
+ */
+export const HOST_V8_FLAGS: readonly string[] = [
+  "--experimental-wasm-compilation-hints",
+  "--no-wasm-inlining",
+];
+
 /** The admin API's factory (admin.ts), loaded on demand: it pulls in the bundle checks. */
 export interface AdminSupport {
   /** See admin.ts. */

@@ -237,6 +237,34 @@ export class RubyAbi {
   }
 
   /**
+   * Evaluates Ruby code and returns its value as a boxed `rb-abi-value` that stays alive (the
+   * guest keeps it, and its object, until it is dropped): for a value the host calls again and
+   * again, such as the Rack runner's entry point.
+   *
+   * @throws {RubyError} with Ruby's `full_message` if the code raised.
+   */
+  async evalKept(code: string): Promise<number> {
+    const [p, n] = this.#string(code + "\0");
+    return this.#result(await this.run(EXPORT.eval, p, n));
+  }
+
+  /** The method id (`ID`) of `name`, interned. */
+  intern(name: string): number {
+    return this.#intern(name);
+  }
+
+  /**
+   * Calls the method `mid` with no arguments on `recv` (a boxed value from
+   * {@linkcode RubyAbi.evalKept}) and discards the result: no Ruby source is parsed.
+   *
+   * @throws {RubyError} with Ruby's `full_message` if the call raised.
+   */
+  async call(recv: number, mid: number): Promise<void> {
+    const ret = await this.run(EXPORT.funcall, this.#table.lend(recv), mid, 0, 0);
+    this.#drop(this.#result(ret));
+  }
+
+  /**
    * Evaluates Ruby code and discards its value.
    *
    * @throws {RubyError} with Ruby's `full_message` if the code raised.

@@ -278,6 +278,15 @@ export class RubyInstance {
     await abi.eval(RACK_PRELUDE);
     const entry = `${APP_MOUNT}/${app.entry ?? "app.rb"}`;
     await abi.eval(`Thaw::Rack.load_app(${JSON.stringify(entry)}); nil`);
+    // The per-request entry point, kept in two globals so that snapshots carry it.
+    const globals = program.layout.entryGlobals;
+    if (globals) {
+      const [recv, mid] = globals.map((i) =>
+        instance.exports[GLOBAL_EXPORT_PREFIX + i] as WebAssembly.Global
+      );
+      recv.value = await abi.evalKept("Thaw::Rack");
+      mid.value = abi.intern("serve");
+    }
     const t3 = performance.now();
     return new RubyInstance(program, instance, abi, [stdin, stdout], system, memory, {
       memory: t1 - t0,
@@ -343,7 +352,9 @@ export class RubyInstance {
     this.#stdout.listen(onFrame);
     const t0 = performance.now();
     try {
-      await this.#abi.eval("Thaw::Rack.serve");
+      const entry = this.#entry();
+      if (entry) await this.#abi.call(entry[0], entry[1]);
+      else await this.#abi.eval("Thaw::Rack.serve");
       const broken = this.#stdout.takeError();
       if (broken) throw broken;
     } catch (err) {
@@ -368,6 +379,16 @@ export class RubyInstance {
    */
   exported(name: string): unknown {
     return this.#instance.exports[name];
+  }
+
+  /** The entry point's receiver and method id, if the module has them and they are set. */
+  #entry(): [number, number] | undefined {
+    const globals = this.program.layout.entryGlobals;
+    if (!globals) return undefined;
+    const [recv, mid] = globals.map((i) =>
+      (this.#instance.exports[GLOBAL_EXPORT_PREFIX + i] as WebAssembly.Global).value as number
+    );
+    return recv !== 0 && mid !== 0 ? [recv, mid] : undefined;
   }
 
   /** The guest's open file descriptors. */

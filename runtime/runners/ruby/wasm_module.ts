@@ -167,6 +167,14 @@ export interface PreparedLayout {
   /** Hex SHA-256 of the original module; the prepared bytes follow from it deterministically. */
   readonly sourceSha256: string;
   /**
+   * Indices of the two i32 globals prepare adds for the Rack runner's entry point: the receiver
+   * (a boxed `rb-abi-value` the guest keeps alive) and the method id the runner calls per
+   * request. Booting sets them; a snapshot captures them with the other globals, so a restored
+   * instance calls straight in without parsing Ruby. Absent in modules prepared before they
+   * existed (the runner then evaluates `Thaw::Rack.serve`).
+   */
+  readonly entryGlobals?: readonly [number, number];
+  /**
    * True for the restore-only variant ({@linkcode restoreOnlyModule}): its data segments are
    * empty, so it restores from a journal but cannot boot Ruby from scratch.
    */
@@ -273,6 +281,15 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
   ]);
   const imports = importCounts(bytes, byId(2));
   const count = (id: number) => byId(id) ? new WasmReader(bytes, byId(id)!.start).u32() : 0;
+  // Two new mutable i32 globals at the end of the index space (nothing else moves): the entry.
+  const entryBase = imports.globals + count(6);
+  const entryGlobals: [number, number] = [entryBase, entryBase + 1];
+  const globals = [
+    ...facts.mutableGlobals,
+    { index: entryBase, type: 0x7f },
+    { index: entryBase + 1, type: 0x7f },
+  ];
+  const zeroI32 = [0x7f, 0x01, 0x41, 0x00, 0x0b];
   const typeCount = count(1);
   const funcCount = count(3);
   const initFunc = imports.funcs + funcCount;
@@ -286,7 +303,7 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
   const code = new Uint8Array([...uleb128(body.length), ...body]);
   const dataCount = count(11);
 
-  for (const id of [1, 2, 3, 7, 10, 11]) {
+  for (const id of [1, 2, 3, 6, 7, 10, 11]) {
     if (!byId(id)) {
       throw new WasmFormatError(`Module lacks section ${id}; it does not look like ruby.wasm`, 8);
     }
@@ -306,14 +323,15 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
         break;
       case 5:
         break;
+      case 6:
+        parts.push(appendToVector(bytes, s, 2, new Uint8Array([...zeroI32, ...zeroI32])));
+        break;
       case 7: {
         const extra: number[] = [...wasmName(INIT_DATA_EXPORT), 0x00, ...uleb128(initFunc)];
-        for (const g of facts.mutableGlobals) {
+        for (const g of globals) {
           extra.push(...wasmName(GLOBAL_EXPORT_PREFIX + g.index), 0x03, ...uleb128(g.index));
         }
-        parts.push(
-          appendToVector(bytes, s, 1 + facts.mutableGlobals.length, new Uint8Array(extra)),
-        );
+        parts.push(appendToVector(bytes, s, 1 + globals.length, new Uint8Array(extra)));
         break;
       }
       case 10:
@@ -330,9 +348,10 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
     version: 1,
     memoryMinPages: facts.memoryMinPages,
     ...(facts.memoryMaxPages === undefined ? {} : { memoryMaxPages: facts.memoryMaxPages }),
-    globals: facts.mutableGlobals,
+    globals,
     dataSegments: facts.dataSegments.length,
     sourceSha256,
+    entryGlobals,
   };
   const json = new TextEncoder().encode(JSON.stringify(layout));
   parts.push(wasmSection(0, concatBytes([new Uint8Array(wasmName(LAYOUT_SECTION)), json])));

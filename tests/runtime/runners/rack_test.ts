@@ -67,7 +67,9 @@ Deno.test("prepareRubyModule() is deterministic and records the layout", async (
   const layout = readLayout(program.module);
   assert.equal(layout.memoryMinPages, facts.memoryMinPages);
   assert.equal(layout.dataSegments, facts.dataSegments.length);
-  assert.equal(layout.globals.length, 3);
+  // ruby.wasm's 3 mutable globals, and the 2 the runner adds for its entry point.
+  assert.equal(layout.globals.length, 5);
+  assert.deepEqual(layout.entryGlobals, [layout.globals[3].index, layout.globals[4].index]);
   const imports = WebAssembly.Module.imports(program.module);
   assert.ok(imports.some((i) => i.module === "thaw" && i.kind === "memory"));
   const exports = WebAssembly.Module.exports(program.module).map((e) => e.name);
@@ -259,6 +261,29 @@ Deno.test("ruby-blog restored from its journal renders real pages and JSON", asy
     assert.equal(bad.status, 400);
     await bad.body?.cancel();
   }
+});
+
+Deno.test("the entry point travels in the snapshot: a restored instance calls it without parsing Ruby", async () => {
+  const { app, snap } = await blog();
+  const image = decodeRubyJournal(snap.journal, { configHash: await appHash(app) });
+  const [recvIndex, midIndex] = program.layout.entryGlobals!;
+  const captured = new Map(image.globals.map((g) => [g.index, g.value]));
+  assert.ok(Number(captured.get(recvIndex)) > 0, "the receiver is in the journal");
+  assert.ok(Number(captured.get(midIndex)) > 0, "the method id is in the journal");
+  const restored = restoreRackInstance(program, app, image, quiet);
+  assert.equal(
+    (restored.exported(`thaw_global_${recvIndex}`) as WebAssembly.Global).value,
+    captured.get(recvIndex),
+  );
+  const viaCall = await (await createRackRunner(restored).handle(
+    new Request("http://localhost/api/posts?limit=1"),
+  )).text();
+  // A module prepared before the entry globals existed evaluates `Thaw::Rack.serve` instead.
+  const older = { ...program, layout: { ...program.layout, entryGlobals: undefined } };
+  const viaEval = await (await createRackRunner(restoreRackInstance(older, app, image, quiet))
+    .handle(new Request("http://localhost/api/posts?limit=1"))).text();
+  assert.equal(viaCall, viaEval);
+  assert.equal(JSON.parse(viaCall).posts.length, 1);
 });
 
 Deno.test("decodeRubyJournal() refuses a journal of another app or module", async () => {
