@@ -48,7 +48,7 @@ import {
   RubyInstance,
   type RubyProgram,
   snapshotRackApp,
-} from "../runtime/runners/mod.ts";
+} from "../runtime/runners/rack.ts";
 
 const BLOG = new URL("../examples/ruby-blog", import.meta.url);
 const WARMUP = [

@@ -28,7 +28,7 @@ import {
   RUBY_RESTORE_MODULE,
   snapshotRackApp,
   withCompilationHints,
-} from "../../runtime/runners/mod.ts";
+} from "../../runtime/runners/rack.ts";
 import { checkExpect, sha256Hex, warmupRequest } from "../../runtime/snapshot/mod.ts";
 import type { DeployEvent } from "./deploy.ts";
 

@@ -5,8 +5,10 @@
  * - `proxy`: the guest is an HTTP/1.1 server on a virtual port; requests go over kept-alive
  *   virtual connections ({@linkcode createProxyRunner}).
  * - `wcgi`: RFC 3875 CGI, one fresh instance per request ({@linkcode createWcgiRunner}).
- * - `rack`: a Ruby Rack app on ruby.wasm, booted or restored from its journal
- *   ({@linkcode createRackRunner}; the Worker boot function is at {@linkcode RACK_BOOT_URL}).
+ * - `rack`: a Ruby Rack app on ruby.wasm, booted or restored from its journal. Its face is
+ *   `./rack.ts` (`createRackRunner`, `RACK_BOOT_URL`, the snapshot and hints tools), loaded only
+ *   by what needs Ruby ({@linkcode loadRackRunner}), so that the host and every instance Worker
+ *   of a C app load neither the Ruby runner nor the journal codec.
  *
  * @example
  * ```ts
@@ -42,40 +44,6 @@ export {
   parseCgiResponse,
   type WcgiRunnerOptions,
 } from "./wcgi.ts";
-export {
-  APP_MOUNT,
-  appHash,
-  compilationHints,
-  createRackRunner,
-  decodeRubyJournal,
-  encodeRackRequest,
-  FrameError,
-  GuestAbortedError,
-  HINTS_V8_FLAG,
-  JS_INTEROP_MESSAGE,
-  loadRubyProgram,
-  type MemoryImage,
-  MemoryPool,
-  prepareRubyModule,
-  type ProfiledRestore,
-  profileRestoredApp,
-  RACK_BOOT_URL,
-  type RackApp,
-  type RackRunner,
-  type RackSnapshot,
-  readRackApp,
-  restoreOnlyModule,
-  RUBY_BUNDLE_MODULE,
-  RUBY_RESTORE_MODULE,
-  RUBY_WASM_PATH,
-  RubyError,
-  RubyInstance,
-  type RubyProgram,
-  rubyProgramFromModule,
-  snapshotRackApp,
-  type WarmupRequest,
-  withCompilationHints,
-} from "./rack.ts";
 
 /** What the host needs from the Rack runner (rack.ts). */
 export interface RackSupport {

@@ -10,7 +10,7 @@ import {
   RUBY_BUNDLE_MODULE,
   RUBY_RESTORE_MODULE,
   RubyInstance,
-} from "../../../runtime/runners/mod.ts";
+} from "../../../runtime/runners/rack.ts";
 import { readLayout } from "../../../runtime/runners/rack.ts";
 import {
   checkBundleFiles,
