@@ -56,7 +56,7 @@ export {
   type WasmSection,
   wasmSection,
   wasmSections,
-} from "./_wasm_binary.ts";
+} from "../wasm_binary/mod.ts";
 export { AsyncifyController, AsyncifyError, type AsyncifyState, UNWIND } from "./asyncify.ts";
 export {
   applyGlobals,
@@ -136,7 +136,6 @@ export {
   bootOrRestore,
   type BootOrRestoreOptions,
   guestConfigOf,
-  lineSink,
 } from "./boot.ts";
 
 /**

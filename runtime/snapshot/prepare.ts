@@ -13,7 +13,7 @@
  * @module
  */
 
-import { dropActiveData, importMemory } from "./_wasm_binary.ts";
+import { dropActiveData, importMemory } from "../wasm_binary/mod.ts";
 
 /** binaryen's JS API. Loaded on first use: importing it takes about 2 s. */
 type Binaryen = typeof import("binaryen").default;

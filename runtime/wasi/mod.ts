@@ -67,6 +67,7 @@ export {
   CollectOutput,
   DenoInput,
   DenoOutput,
+  lineSink,
   NullHandle,
   QueueInput,
   StreamHandle,

@@ -177,6 +177,28 @@ export class CallbackOutput extends StreamHandle {
 }
 
 /**
+ * Turns a guest's output chunks into whole lines for `sink` (a partial last line waits for the
+ * rest; UTF-8 split across chunks is decoded whole). Instance logs use it.
+ *
+ * @example
+ * ```ts
+ * const write = lineSink((line) => console.error(`[app] ${line}`));
+ * write(new TextEncoder().encode("hello\nwor"));
+ * write(new TextEncoder().encode("ld\n")); // logs "[app] hello", then "[app] world"
+ * ```
+ */
+export function lineSink(sink: (line: string) => void): (chunk: Uint8Array) => void {
+  const decoder = new TextDecoder();
+  let partial = "";
+  return (chunk) => {
+    partial += decoder.decode(chunk, { stream: true });
+    const lines = partial.split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) sink(line);
+  };
+}
+
+/**
  * Output collected in memory.
  *
  * @example

@@ -28,19 +28,22 @@ import {
   rubyProgramFromModule,
 } from "./instance.ts";
 import { limitMemory } from "../../host/limits.ts";
-import {
-  appHash,
-  decodeRubyJournal,
-  moduleHash,
-  RubyJournalError,
-  type RubyJournalRejectReason,
-} from "./journal.ts";
+import type { RubyJournalRejectReason } from "./journal.ts";
 import type { RackApp } from "./instance.ts";
 import { readWholeFile } from "./read_file.ts";
-import { checkMaxAge } from "../../snapshot/mod.ts";
-// Static imports: a host that pre-imports this module in blank Workers gets the whole runner
-// loaded before the first cold request.
-import { createRackRunner, readRackApp } from "../rack.ts";
+// Static imports: a host that pre-imports this module in blank Workers gets the runner loaded
+// before the first cold request.
+import { createRackRunner, readRackApp } from "./rack_runner.ts";
+
+/**
+ * The journal codec, loaded only when this Worker must read a journal itself: with the image the
+ * host decoded once per process (`InstanceSpec.journalImage`), a restore needs none of it, and a
+ * blank Worker skips loading it (and Node's zlib with it).
+ */
+let journalCodec: Promise<typeof import("./journal.ts")> | undefined;
+function codec(): Promise<typeof import("./journal.ts")> {
+  return journalCodec ??= import("./journal.ts");
+}
 
 /**
  * Pages of the blank memory a reserve Worker faults in ahead of its first instance ({@link warm}):
@@ -155,26 +158,27 @@ export async function bootOrRestoreRack(
       } else if (key !== null && cached?.key === key) {
         image = cached.image;
       } else {
+        const j = await codec();
         let bytes = options.journal;
         if (bytes === undefined) {
           try {
             bytes = await readWholeFile(spec.journalPath!);
           } catch (e) {
-            throw new RubyJournalError(
+            throw new j.RubyJournalError(
               `Cannot read the journal ${spec.journalPath}: ${(e as Error).message}`,
               "unreadable",
               { cause: e },
             );
           }
         }
-        image = decodeRubyJournal(bytes, {
-          moduleHash: moduleHash(program),
-          configHash: await appHash(app),
+        image = j.decodeRubyJournal(bytes, {
+          moduleHash: j.moduleHash(program),
+          configHash: await j.appHash(app),
         });
         if (key !== null) cached = { key, image };
       }
       // Checked on every start (the cached image is kept across it), as time moves on.
-      if (maxAgeMs !== undefined) checkAge(image, maxAgeMs, options.now);
+      if (maxAgeMs !== undefined) await checkAge(image, maxAgeMs, options.now);
       const decode = performance.now() - t0;
       const instance = RubyInstance.restore(program, app, image, {
         log,
@@ -190,7 +194,7 @@ export async function bootOrRestoreRack(
         },
       };
     } catch (e) {
-      rejected = e instanceof RubyJournalError
+      rejected = e instanceof (await codec()).RubyJournalError
         ? { reason: e.reason, message: `${e.message}; cold-booting instead` }
         : {
           reason: "bad-state",
@@ -226,9 +230,13 @@ async function fullProgram(spec: InstanceSpec): Promise<RubyProgram> {
   return program;
 }
 
-function checkAge(image: MemoryImage, maxAgeMs: number, now?: number): void {
+/** Refuses an image older than `maxAgeMs` (the snapshot engine's rule and message). */
+async function checkAge(image: MemoryImage, maxAgeMs: number, now = Date.now()): Promise<void> {
+  // The common case, a young enough snapshot, loads nothing.
+  if (now - Number((image.snapshotTimeNs ?? 0n) / 1_000_000n) <= maxAgeMs) return;
+  const { checkMaxAge } = await import("../../snapshot/mod.ts");
   const old = checkMaxAge(image.snapshotTimeNs ?? 0n, maxAgeMs, now);
-  if (old) throw new RubyJournalError(old.problem, old.reason);
+  if (old) throw new (await codec()).RubyJournalError(old.problem, old.reason);
 }
 
 /** Boots or restores one Ruby instance and returns its Rack runner (the Worker's `BootFunction`). */

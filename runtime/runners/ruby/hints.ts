@@ -35,7 +35,7 @@ import {
   type WasmSection,
   wasmSection,
   wasmSections,
-} from "../../snapshot/mod.ts";
+} from "../../wasm_binary/mod.ts";
 
 /** Name of the custom section V8 reads compilation priorities from. */
 export const PRIORITY_SECTION = "metadata.code.compilation_priority";

@@ -12,13 +12,13 @@
 
 import {
   CallbackOutput,
+  lineSink,
   Process,
   RIGHTS_FD_READ,
   StreamHandle,
   wasiImports,
 } from "../../wasi/mod.ts";
 import { FsIdentity, MemDir, MemFile, MemFs, writeFileAt } from "../../vfs/mod.ts";
-import { lineSink } from "../../snapshot/mod.ts";
 import type { RequestChannel } from "./channel.ts";
 import type { GuestSystem, GuestSystemOptions } from "./system.ts";
 

@@ -7,8 +7,8 @@
  * Working on sections (not on a full IR) keeps this at tens of milliseconds for the 30 MB
  * ruby+stdlib.wasm, where a binaryen read takes about 4.5 s.
  *
- * The binary reading and writing itself is the snapshot engine's (runtime/snapshot, `WasmReader`,
- * `wasmSections`, LEB128), shared with its restore-time rewrites.
+ * The binary reading and writing itself is Thaw's one Wasm binary reader (runtime/wasm_binary:
+ * `WasmReader`, `wasmSections`, LEB128), which the snapshot engine's rewrites share.
  *
  * @module
  */
@@ -23,7 +23,7 @@ import {
   type WasmSection,
   wasmSection,
   wasmSections,
-} from "../../snapshot/mod.ts";
+} from "../../wasm_binary/mod.ts";
 
 /** An active data segment with a constant offset. */
 export interface DataSegment {

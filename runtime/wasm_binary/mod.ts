@@ -1,8 +1,9 @@
 /**
  * Thaw's one reader and writer of Wasm binaries at the section level (LEB128, sections, limits,
- * constant expressions), and the small rewrites built on it: the restore-time variants of a
- * prepared module here, and the Ruby runner's module preparation. They avoid a full binaryen
- * parse, which takes seconds (about 4.5 s for ruby+stdlib.wasm) on a 30 MB module.
+ * constant expressions), and the small rewrites built on it: the snapshot engine's restore-time
+ * variants of a prepared module, and the Ruby runner's module preparation and compilation hints.
+ * They avoid a full binaryen parse, which takes seconds (about 4.5 s for ruby+stdlib.wasm) on a
+ * 30 MB module. It imports nothing, so an instance Worker can load it without the snapshot engine.
  *
  * Binary format: https://webassembly.github.io/spec/core/binary/modules.html
  * @module
