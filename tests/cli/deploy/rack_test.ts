@@ -36,7 +36,15 @@ Deno.test("deploy a Rack app: a self-contained bundle restores the warmed blog, 
         }
       },
     });
-    assert.deepEqual(requests, ["/", "/posts/hello-thaw", "/api/posts", "/tags/ruby", "/archive"]);
+    assert.deepEqual(requests.slice(0, 6), [
+      "/",
+      "/posts/hello-thaw",
+      "/api/posts",
+      "/tags/ruby",
+      "/archive",
+      "/posts/how-restore-works",
+    ]);
+    assert.equal(requests.length, 12);
     assert.equal(manifest.runner, "rack");
     assert.equal(manifest.module.shipped, undefined);
     assert.equal(manifest.module.file, RUBY_BUNDLE_MODULE);
