@@ -328,7 +328,14 @@ export class RubyInstance {
       opts.log ?? console.error,
     );
     for (const g of image.globals) {
-      (instance.exports[GLOBAL_EXPORT_PREFIX + g.index] as WebAssembly.Global).value = g.value;
+      const global = instance.exports[GLOBAL_EXPORT_PREFIX + g.index];
+      if (!(global instanceof WebAssembly.Global)) {
+        throw new Error(
+          `The image sets global ${g.index}, which this prepared module does not export: it was ` +
+            "captured with another version of Thaw's Ruby preparation; redeploy the app",
+        );
+      }
+      global.value = g.value;
     }
     const t2 = performance.now();
     return new RubyInstance(program, instance, abi, [stdin, stdout], system, memory, {

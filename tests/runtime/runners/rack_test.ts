@@ -475,3 +475,13 @@ Deno.test("the Worker boot function (RACK_BOOT_URL) restores from the spec's jou
     await Deno.remove(journalPath);
   }
 });
+
+Deno.test("an image that sets a global the module lacks is refused with a clear message", async () => {
+  const { app, snap } = await blog();
+  const image = decodeRubyJournal(snap.journal, { configHash: await appHash(app) });
+  const bad = { ...image, globals: [...image.globals, { index: 9999, value: 1 }] };
+  assert.throws(
+    () => restoreRackInstance(program, app, bad, quiet),
+    /sets global 9999, which this prepared module does not export.*redeploy/,
+  );
+});
