@@ -20,7 +20,7 @@ import {
   type RunnerKind,
 } from "../runners/mod.ts";
 import { VirtualNetwork } from "../vnet/mod.ts";
-import { bytesInput, CollectOutput, type Process, RIGHTS_SOCKET } from "../wasi/mod.ts";
+import { bytesInput, CollectOutput, lineSink, type Process, RIGHTS_SOCKET } from "../wasi/mod.ts";
 import { SocketHandle } from "../wasix/mod.ts";
 import { instantiate, type InstantiateOptions, runModule } from "./instantiate.ts";
 import { decodeRequestHead, encodeResponseHead, Ring } from "./ring.ts";
@@ -192,14 +192,7 @@ function wantsPreopenedListener(module: WebAssembly.Module): boolean {
 }
 
 function prefixLines(name: string): (chunk: Uint8Array) => void {
-  const decoder = new TextDecoder();
-  let partial = "";
-  return (chunk) => {
-    partial += decoder.decode(chunk, { stream: true });
-    const lines = partial.split("\n");
-    partial = lines.pop()!;
-    for (const line of lines) console.error(`[${name}] ${line}`);
-  };
+  return lineSink((line) => console.error(`[${name}] ${line}`));
 }
 
 /** Boots a proxy guest: starts it, waits for its first listen, and connects to that port. */

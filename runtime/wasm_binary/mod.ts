@@ -224,6 +224,29 @@ export function wasmSection(id: number, payload: Uint8Array | number[]): Uint8Ar
   return out;
 }
 
+/**
+ * A vector section (types, imports, memories, exports, code, ...) rewritten with `extraCount`
+ * more items: its own items as they are, then `extra` (the new items' encoding).
+ *
+ * @example
+ * ```ts ignore
+ * const exports = appendToVector(bytes, exportSection, 1, Uint8Array.of(...wasmName("f"), 0, 3));
+ * ```
+ */
+export function appendToVector(
+  bytes: Uint8Array,
+  s: WasmSection,
+  extraCount: number,
+  extra: Uint8Array,
+): Uint8Array {
+  const r = new WasmReader(bytes, s.start);
+  const n = r.u32();
+  return wasmSection(
+    s.id,
+    concatBytes([Uint8Array.from(uleb128(n + extraCount)), bytes.subarray(r.pos, s.end), extra]),
+  );
+}
+
 /** The parts, one after the other, in one new buffer. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const total = parts.reduce((n, p) => n + p.length, 0);
@@ -304,6 +327,63 @@ export function dropActiveData(bytes: Uint8Array): Uint8Array {
   return rebuild(bytes, new Map([[data, concatBytes(chunks)]]));
 }
 
+/** How many imports of each kind a module has (the start of each index space). */
+export interface ImportCounts {
+  readonly funcs: number;
+  readonly tables: number;
+  readonly memories: number;
+  readonly globals: number;
+  readonly tags: number;
+}
+
+/**
+ * Counts the module's imports by kind: the number of imported functions is where its own
+ * functions' indices start, and so on for each index space.
+ *
+ * @throws {WasmFormatError} for an unknown import kind or a truncated section.
+ * @example
+ * ```ts ignore
+ * const { funcs } = importCounts(bytes); // the first defined function's index
+ * ```
+ */
+export function importCounts(bytes: Uint8Array): ImportCounts {
+  const counts = { funcs: 0, tables: 0, memories: 0, globals: 0, tags: 0 };
+  const s = wasmSections(bytes).find((x) => x.id === SECTION_IMPORT);
+  if (s === undefined) return counts;
+  const r = new WasmReader(bytes, s.start);
+  for (let n = r.u32(); n > 0; n--) {
+    r.skip(r.u32());
+    r.skip(r.u32());
+    const kind = r.u8();
+    if (kind === 0) {
+      r.u32();
+      counts.funcs++;
+    } else if (kind === 1) {
+      skipValueType(r);
+      r.limits();
+      counts.tables++;
+    } else if (kind === 2) {
+      r.limits();
+      counts.memories++;
+    } else if (kind === 3) {
+      skipValueType(r);
+      r.u8();
+      counts.globals++;
+    } else if (kind === 4) {
+      r.u8();
+      r.u32();
+      counts.tags++;
+    } else throw new WasmFormatError(`Unknown import kind ${kind}`, r.pos - 1);
+  }
+  return counts;
+}
+
+/** Skips a value type: one byte, or a reference type prefix followed by its heap type. */
+export function skipValueType(r: WasmReader): void {
+  const t = r.u8();
+  if (t === 0x63 || t === 0x64) r.skipLeb();
+}
+
 /**
  * Turns the module's first defined memory (index 0) into an import `module.name`, with the same
  * limits, so the host can hand in a memory it prepared (pre-faulted, already filled).
@@ -319,26 +399,8 @@ export function importMemory(bytes: Uint8Array, module: string, name: string): U
   const imports = all.find((s) => s.id === SECTION_IMPORT);
   const memory = all.find((s) => s.id === SECTION_MEMORY);
   if (memory === undefined) throw new WasmFormatError("The module defines no memory", 0);
-  if (imports !== undefined) {
-    const r = new WasmReader(bytes, imports.start);
-    const n = r.u32();
-    for (let i = 0; i < n; i++) {
-      r.skip(r.u32());
-      r.skip(r.u32());
-      const kind = r.u8();
-      if (kind === 2) throw new WasmFormatError("Memory 0 is already imported", r.pos);
-      if (kind === 0) r.u32();
-      else if (kind === 1) {
-        r.u8();
-        skipLimits(r);
-      } else if (kind === 3) {
-        r.u8();
-        r.u8();
-      } else if (kind === 4) {
-        r.u8();
-        r.u32();
-      } else throw new WasmFormatError(`Unknown import kind ${kind}`, r.pos);
-    }
+  if (importCounts(bytes).memories > 0) {
+    throw new WasmFormatError("Memory 0 is already imported", imports!.start);
   }
   const mr = new WasmReader(bytes, memory.start);
   const count = mr.u32();

@@ -26,7 +26,10 @@
  */
 
 import {
+  appendToVector,
   concatBytes,
+  importCounts,
+  skipValueType,
   sleb128,
   uleb128,
   WasmFormatError,
@@ -44,7 +47,6 @@ export const PROFILE_EXPORT = "thaw_profile";
 /** The V8 flag that makes V8 act on {@linkcode PRIORITY_SECTION}. */
 export const HINTS_V8_FLAG = "--experimental-wasm-compilation-hints";
 
-const SECTION_IMPORT = 2;
 const SECTION_FUNCTION = 3;
 const SECTION_MEMORY = 5;
 const SECTION_EXPORT = 7;
@@ -60,40 +62,16 @@ function customName(bytes: Uint8Array, s: WasmSection): string | undefined {
 }
 
 function counts(bytes: Uint8Array, secs: readonly WasmSection[]) {
-  let importedFuncs = 0;
-  let importedMemories = 0;
-  const imp = secs.find((s) => s.id === SECTION_IMPORT);
-  if (imp) {
-    const r = new WasmReader(bytes, imp.start);
-    for (let n = r.u32(); n > 0; n--) {
-      r.skip(r.u32());
-      r.skip(r.u32());
-      const kind = r.u8();
-      if (kind === 0) {
-        r.u32();
-        importedFuncs++;
-      } else if (kind === 1) {
-        r.u8();
-        r.limits();
-      } else if (kind === 2) {
-        r.limits();
-        importedMemories++;
-      } else if (kind === 3) {
-        r.u8();
-        r.u8();
-      } else if (kind === 4) {
-        r.u8();
-        r.u32();
-      } else {
-        throw new WasmFormatError(`Unknown import kind ${kind}`, r.pos - 1);
-      }
-    }
-  }
+  const imported = importCounts(bytes);
   const fn = secs.find((s) => s.id === SECTION_FUNCTION);
   const definedFuncs = fn ? new WasmReader(bytes, fn.start).u32() : 0;
   const mem = secs.find((s) => s.id === SECTION_MEMORY);
   const definedMemories = mem ? new WasmReader(bytes, mem.start).u32() : 0;
-  return { importedFuncs, definedFuncs, memories: importedMemories + definedMemories };
+  return {
+    importedFuncs: imported.funcs,
+    definedFuncs,
+    memories: imported.memories + definedMemories,
+  };
 }
 
 /**
@@ -122,32 +100,13 @@ export function profilingModule(bytes: Uint8Array): Uint8Array {
     }
     if (s.id === SECTION_MEMORY) {
       // Keep the module's own memories and append ours after them.
-      const r = new WasmReader(bytes, s.start);
-      const n = r.u32();
       parts.push(
-        wasmSection(
-          SECTION_MEMORY,
-          concatBytes([
-            Uint8Array.from(uleb128(n + 1)),
-            bytes.subarray(r.pos, s.end),
-            Uint8Array.of(0x01, ...uleb128(pages), ...uleb128(pages)),
-          ]),
-        ),
+        appendToVector(bytes, s, 1, Uint8Array.of(0x01, ...uleb128(pages), ...uleb128(pages))),
       );
       memoryWritten = true;
     } else if (s.id === SECTION_EXPORT) {
-      const r = new WasmReader(bytes, s.start);
-      const n = r.u32();
-      parts.push(
-        wasmSection(
-          SECTION_EXPORT,
-          concatBytes([
-            Uint8Array.from(uleb128(n + 1)),
-            bytes.subarray(r.pos, s.end),
-            Uint8Array.of(...wasmName(PROFILE_EXPORT), 0x02, ...uleb128(memIndex)),
-          ]),
-        ),
-      );
+      const ours = Uint8Array.of(...wasmName(PROFILE_EXPORT), 0x02, ...uleb128(memIndex));
+      parts.push(appendToVector(bytes, s, 1, ours));
     } else if (s.id === SECTION_CODE) {
       parts.push(wasmSection(SECTION_CODE, markedBodies(bytes, s, importedFuncs, memIndex)));
     } else {
@@ -176,9 +135,7 @@ function markedBodies(
     const end = start + size;
     for (let groups = r.u32(); groups > 0; groups--) {
       r.u32();
-      // A value type: one byte, or a reference type prefix followed by its heap type.
-      const t = r.u8();
-      if (t === 0x63 || t === 0x64) r.skipLeb();
+      skipValueType(r);
     }
     const localsEnd = r.pos;
     // i32.const <function index>; i32.const 1; i32.store8 (align 0, memory index flag) mem 0

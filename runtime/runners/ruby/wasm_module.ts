@@ -14,7 +14,9 @@
  */
 
 import {
+  appendToVector,
   concatBytes,
+  importCounts,
   sleb128,
   uleb128,
   WasmFormatError,
@@ -47,37 +49,6 @@ export interface ModuleFacts {
 
 export { WasmFormatError };
 
-function importCounts(
-  bytes: Uint8Array,
-  s: WasmSection | undefined,
-): { funcs: number; globals: number } {
-  if (!s) return { funcs: 0, globals: 0 };
-  const r = new WasmReader(bytes, s.start);
-  let globals = 0;
-  let funcs = 0;
-  for (let n = r.u32(); n > 0; n--) {
-    r.skip(r.u32());
-    r.skip(r.u32());
-    const kind = r.u8();
-    if (kind === 0) {
-      r.u32();
-      funcs++;
-    } else if (kind === 1) {
-      r.u8();
-      r.limits();
-    } else if (kind === 2) r.limits();
-    else if (kind === 3) {
-      r.u8();
-      r.u8();
-      globals++;
-    } else if (kind === 4) {
-      r.u8();
-      r.u32();
-    } else throw new WasmFormatError(`Unknown import kind ${kind}`, r.pos);
-  }
-  return { funcs, globals };
-}
-
 /**
  * Reads the memory limits, the active data segments and the mutable globals of a module.
  *
@@ -98,7 +69,7 @@ export function inspectModule(bytes: Uint8Array): ModuleFacts {
   if (mr.u32() !== 1) throw new WasmFormatError("Expected exactly one memory", mem.start);
   const limits = mr.limits();
 
-  const globalsBase = importCounts(bytes, byId(2)).globals;
+  const globalsBase = importCounts(bytes).globals;
   const mutableGlobals: { index: number; type: number }[] = [];
   const gs = byId(6);
   if (gs) {
@@ -229,21 +200,6 @@ export function isPrepared(bytes: Uint8Array): boolean {
   return false;
 }
 
-/** Rewrites a vector section: keeps its items and appends `extra` items. */
-function appendToVector(
-  bytes: Uint8Array,
-  s: WasmSection,
-  extraCount: number,
-  extra: Uint8Array,
-) {
-  const r = new WasmReader(bytes, s.start);
-  const n = r.u32();
-  return wasmSection(
-    s.id,
-    concatBytes([new Uint8Array(uleb128(n + extraCount)), bytes.subarray(r.pos, s.end), extra]),
-  );
-}
-
 /**
  * Emits the restore-time form of a module, which also boots:
  *
@@ -279,7 +235,7 @@ export function prepareModule(bytes: Uint8Array, sourceSha256: string): Uint8Arr
     0x02,
     ...bytes.subarray(limitsStart, mr.pos),
   ]);
-  const imports = importCounts(bytes, byId(2));
+  const imports = importCounts(bytes);
   const count = (id: number) => byId(id) ? new WasmReader(bytes, byId(id)!.start).u32() : 0;
   // Two new mutable i32 globals at the end of the index space (nothing else moves): the entry.
   const entryBase = imports.globals + count(6);

@@ -23,6 +23,19 @@ import { rawGet, serve } from "./_serve.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
+/** Copies a bundle's files (as its manifest lists them) to `to`, through `edit` if given. */
+async function copyBundle(
+  from: string,
+  to: string,
+  edit: (path: string, bytes: Uint8Array) => Uint8Array = (_, b) => b,
+): Promise<void> {
+  for (const [path, bytes] of await readBundleFiles(from)) {
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    await Deno.mkdir(`${to}/${dir}`, { recursive: true });
+    await Deno.writeFile(`${to}/${path}`, edit(path, bytes));
+  }
+}
+
 Deno.test("deploy a Rack app: a self-contained bundle restores the warmed blog, here, copied elsewhere and uploaded", async () => {
   const out = `${ROOT}out/test-ruby-blog-${crypto.randomUUID().slice(0, 8)}`;
   try {
@@ -99,11 +112,7 @@ Deno.test("deploy a Rack app: a self-contained bundle restores the warmed blog, 
     const elsewhere = await Deno.makeTempDir();
     try {
       const copy = `${elsewhere}/ruby-blog`;
-      for (const [path, bytes] of await readBundleFiles(out)) {
-        const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-        await Deno.mkdir(`${copy}/${dir}`, { recursive: true });
-        await Deno.writeFile(`${copy}/${path}`, bytes);
-      }
+      await copyBundle(out, copy);
       assert.ok(!copy.startsWith(ROOT));
       const copied = await loadHostApp(copy);
       const away = createHost({ apps: [copied], prespawn: 0 });
@@ -121,15 +130,11 @@ Deno.test("deploy a Rack app: a self-contained bundle restores the warmed blog, 
       // A copy whose journal is damaged still serves: the host compiled the restore-only module,
       // so the instance reads the full one and boots Ruby from scratch.
       const broken = `${elsewhere}/broken-blog`;
-      await Deno.mkdir(broken);
-      for (const [path, bytes] of await readBundleFiles(out)) {
-        const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-        await Deno.mkdir(`${broken}/${dir}`, { recursive: true });
-        await Deno.writeFile(
-          `${broken}/${path}`,
-          path === "snapshot.journal" ? bytes.slice(0, bytes.length >> 1) : bytes,
-        );
-      }
+      await copyBundle(
+        out,
+        broken,
+        (path, bytes) => path === "snapshot.journal" ? bytes.slice(0, bytes.length >> 1) : bytes,
+      );
       const brokenApp = await loadHostApp(broken);
       assert.equal(readLayout(brokenApp.module).restoreOnly, true);
       assert.equal(brokenApp.spec.journalImage, undefined);
