@@ -166,10 +166,11 @@ export async function snapshotRackBundle(
   }
   timings.warmup = snap.phases.warmup + (performance.now() - t1);
   // With no warm-up requests nothing ran; the hints then list nothing, which is harmless.
-  const hinted = withCompilationHints(prepared, profiled.functions());
+  const ran = profiled.functions();
+  const hinted = withCompilationHints(prepared, ran);
   emit({
     type: "step",
-    message: `compilation hints: ${profiled.functions().length} functions the restored app ran ` +
+    message: `compilation hints: ${ran.length} functions the restored app ran ` +
       `(compiled ahead of the first request); restore-only module ${RUBY_RESTORE_MODULE}`,
   });
 
@@ -191,7 +192,7 @@ export async function snapshotRackBundle(
     moduleFile: RUBY_BUNDLE_MODULE,
     moduleBytes: hinted,
     extraFiles: new Map([[RUBY_RESTORE_MODULE, restoreOnlyModule(hinted)]]),
-    hintedFunctions: profiled.functions().length,
+    hintedFunctions: ran.length,
     preparedSha256: await sha256Hex(hinted),
     preparedSize: hinted.length,
     inputSha256: await sha256Hex(input),

@@ -85,7 +85,8 @@ function skipValType(c: Cursor) {
 }
 
 /**
- * Returns a copy of a module whose defined memories cannot grow past `limitBytes`. The guest
+ * Returns a copy of a module whose defined memories cannot grow past `limitBytes` (the module
+ * itself when it has nothing to limit: no memory of its own, and imports left alone). The guest
  * sees `memory.grow` fail, as on a host with that much memory. Imported memories are limited
  * only with `imports: true`: the instantiator must then give them a maximum within the limit
  * (runners that create the memory themselves apply `InstanceSpec.memoryLimitBytes` instead).
@@ -111,6 +112,7 @@ export function limitMemory(
     throw new MemoryLimitError("Not a WebAssembly module (bad magic number)");
   }
   const parts: Uint8Array[] = [module.subarray(0, 8)];
+  let rewritten = false;
   while (c.at < module.length) {
     const start = c.at;
     const id = c.u8();
@@ -159,8 +161,16 @@ export function limitMemory(
       out.push(...body.bytes.subarray(entryStart, body.at));
     }
     out.push(...body.bytes.subarray(body.at));
+    if (id === 2 && !options.imports) {
+      // Walked only to check it: the import section stays byte for byte.
+      parts.push(module.subarray(start, c.at));
+      continue;
+    }
+    rewritten = true;
     parts.push(new Uint8Array([id, ...leb(out.length), ...out]));
   }
+  // Nothing to limit (no memory of its own, imports left alone): the module as it is, no copy.
+  if (!rewritten) return module;
   const total = parts.reduce((n, p) => n + p.length, 0);
   const result = new Uint8Array(total);
   let at = 0;

@@ -29,7 +29,7 @@ interface Early {
   readonly module: Promise<WebAssembly.Module>;
 }
 
-const early = new Map<string, Promise<Early | undefined>>();
+const early = new Map<string, Early>();
 
 /** File name of a rack bundle's restore-only module (runtime/runners/rack.ts). */
 const RUBY_RESTORE_MODULE = "ruby.restore.wasm";
@@ -42,20 +42,6 @@ function join(dir: string, name: string): string {
 function absolute(path: string): string {
   const url = new URL(path.replace(/\/+/g, "/"), `file://${Deno.cwd()}/`);
   return decodeURIComponent(url.pathname);
-}
-
-/** Reads the whole file synchronously: an async read would wait for the host's module loading. */
-function readWhole(path: string): Uint8Array {
-  using file = Deno.openSync(path, { read: true });
-  const size = file.statSync().size;
-  const buf = new Uint8Array(size);
-  let at = 0;
-  while (at < size) {
-    const n = file.readSync(buf.subarray(at));
-    if (n === null) break;
-    at += n;
-  }
-  return at === size ? buf : buf.subarray(0, at);
 }
 
 function isFile(path: string): boolean {
@@ -102,17 +88,17 @@ export function precompileBundles(appsDir: string): void {
     if (found === undefined) continue;
     const path = absolute(found);
     if (early.has(path)) continue;
-    let started: Promise<Early | undefined>;
+    let bytes: Uint8Array;
     try {
-      const bytes = readWhole(path);
-      const module = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-      // A module that fails to compile is reported by the normal load path.
-      module.catch(() => {});
-      started = Promise.resolve({ bytes, module });
+      // Synchronous: an async read would wait for the host's module loading to finish.
+      bytes = Deno.readFileSync(path);
     } catch {
-      started = Promise.resolve(undefined);
+      continue;
     }
-    early.set(path, started);
+    const module = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    // A module that fails to compile is reported by the normal load path.
+    module.catch(() => {});
+    early.set(path, { bytes, module });
   }
 }
 
@@ -140,11 +126,10 @@ export async function takePrecompiled(
   bytes: Uint8Array,
 ): Promise<WebAssembly.Module | undefined> {
   const key = absolute(path);
-  const pending = early.get(key);
-  if (pending === undefined) return undefined;
+  const got = early.get(key);
+  if (got === undefined) return undefined;
   early.delete(key);
-  const got = await pending;
-  if (got === undefined || !sameBytes(got.bytes, bytes)) return undefined;
+  if (!sameBytes(got.bytes, bytes)) return undefined;
   try {
     return await got.module;
   } catch {

@@ -96,3 +96,11 @@ Deno.test("a path given relative or normalized differently finds the same early 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("precompile looks for the restore-only module under the Rack runner's file name", async () => {
+  const { RUBY_RESTORE_MODULE } = await import("../../../runtime/runners/rack.ts");
+  const source = await Deno.readTextFile(
+    new URL("../../../runtime/host/precompile.ts", import.meta.url),
+  );
+  assert.match(source, new RegExp(`RUBY_RESTORE_MODULE = "${RUBY_RESTORE_MODULE}"`));
+});
