@@ -19,7 +19,7 @@
  * @module
  */
 
-import { appHash, decodeRubyJournal, encodeRubyJournal } from "./ruby/journal.ts";
+import { appHash, decodeRubyJournal, encodeRubyJournal, moduleHash } from "./ruby/journal.ts";
 import { readWholeFileShared } from "./ruby/read_file.ts";
 import { createRackRunner, type RackRunner, readRackApp } from "./ruby/rack_runner.ts";
 import { readLayoutFromBytes } from "./ruby/wasm_module.ts";
@@ -245,6 +245,8 @@ export async function decodeSharedJournal(
     readRackApp(appDir, { env }),
     readWholeFileShared(journalPath),
   ]);
-  const moduleHash = new Uint8Array(layout.sourceSha256.match(/../g)!.map((x) => parseInt(x, 16)));
-  return decodeRubyJournal(bytes, { moduleHash, configHash: await appHash(app) });
+  return decodeRubyJournal(bytes, {
+    moduleHash: moduleHash({ layout }),
+    configHash: await appHash(app),
+  });
 }

@@ -68,7 +68,7 @@ export function appHash(app: RackApp): Promise<Uint8Array> {
  * The journal's `moduleHash` for a program: the SHA-256 its `thaw.prepared` section records
  * (of the original module, from which the prepared bytes follow deterministically).
  */
-export function moduleHash(program: RubyProgram): Uint8Array {
+export function moduleHash(program: Pick<RubyProgram, "layout">): Uint8Array {
   const h = program.layout.sourceSha256;
   return new Uint8Array(h.match(/../g)!.map((x) => parseInt(x, 16)));
 }
