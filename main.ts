@@ -136,7 +136,7 @@ async function main() {
       // A new bundle replaces the running version; a bundle that cannot load is refused and the
       // admin API puts the previous version back.
       activate: async (_name, dir) => {
-        await host.install(await loadHostApp(dir));
+        await host.install(await loadHostApp(dir, { recorded: false }));
         console.log(`thaw serve: installed ${dir}`);
       },
     });

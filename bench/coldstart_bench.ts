@@ -30,6 +30,7 @@ import { readWholeFile } from "../runtime/runners/rack.ts";
 import { loadApp } from "../config/mod.ts";
 import { deploy as deployBundle } from "../cli/deploy/mod.ts";
 import { HOST_V8_FLAGS } from "../runtime/host/mod.ts";
+import type { ChildPhases } from "./coldstart_child.ts";
 import {
   appHash,
   compilationHints,
@@ -43,7 +44,6 @@ import {
   type RackApp,
   readRackApp,
   RUBY_BUNDLE_MODULE,
-  RUBY_RESTORE_MODULE,
   RUBY_WASM_PATH,
   RubyInstance,
   type RubyProgram,
@@ -181,86 +181,6 @@ async function deploy(
   return { journal: snap.journal, ms: performance.now() - t };
 }
 
-/**
- * Child mode: a fresh process that starts the way a host would and serves one cold request.
- * It reads the prepared module in one go and compiles it on V8's background threads while the
- * main thread reads the app, reads and decodes the journal, and pre-faults one blank memory.
- */
-async function processCold(mode: "boot" | "restore", dir: string): Promise<void> {
-  const tMain = performance.now();
-  const pool = new MemoryPool({ maxIdle: 1 });
-  const appReady = readRackApp(dir);
-  let decodeMs = 0;
-  let compiledAt = 0;
-  let imageAt = 0;
-  const [program, image] = await Promise.all([
-    // A restore needs only the restore-only module (no data segments); a boot needs the full one.
-    loadRubyProgram(
-      new URL(`file://${dir}/${mode === "restore" ? RUBY_RESTORE_MODULE : RUBY_BUNDLE_MODULE}`),
-    ).finally(() => {
-      compiledAt = performance.now();
-    }),
-    (async () => {
-      if (mode === "boot") return undefined;
-      const app = await appReady;
-      const bytes = await readWholeFile(`${dir}/snapshot.journal`);
-      const t = performance.now();
-      const image = decodeRubyJournal(bytes, { configHash: await appHash(app) });
-      decodeMs = performance.now() - t;
-      await pool.prefill(image.pages, 1);
-      imageAt = performance.now();
-      return image;
-    })(),
-  ]);
-  const app = await appReady;
-  if (!image) await pool.prefill(program.layout.memoryMinPages, 1);
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
-    const t0 = performance.now();
-    const memory = pool.take(image ? image.pages : program.layout.memoryMinPages);
-    const instance = image
-      ? RubyInstance.restore(program, app, image, { memory, log: quiet() })
-      : await RubyInstance.boot(program, app, { memory, log: quiet() });
-    const res = await createRackRunner(instance).handle(req);
-    const body = await res.arrayBuffer();
-    const p = instance.phases;
-    console.log(JSON.stringify({
-      // performance.now() counts from the isolate's start, a few ms after the process's.
-      modulesLoaded: tMain,
-      compile: program.compileMs,
-      decode: decodeMs,
-      compiledAt,
-      imageAt,
-      listening: ready,
-      memory: p.memory,
-      instantiate: p.instantiate,
-      init: p.init,
-      execute: instance.lastServeMs,
-      request: performance.now() - t0,
-      responded: performance.now(),
-    }));
-    return new Response(body, { status: res.status, headers: res.headers });
-  });
-  const ready = performance.now();
-  console.log(`PORT ${server.addr.port}`);
-  await new Promise((r) => setTimeout(r, 30_000));
-  await server.shutdown();
-}
-
-interface ChildPhases {
-  modulesLoaded: number;
-  compile: number;
-  decode: number;
-  compiledAt: number;
-  imageAt: number;
-  listening: number;
-  memory: number;
-  instantiate: number;
-  init: number;
-  execute: number;
-  request: number;
-  responded: number;
-}
-
 async function measureProcessCold(
   mode: "boot" | "restore",
   dir: string,
@@ -268,7 +188,7 @@ async function measureProcessCold(
 ): Promise<{ total: number; child: ChildPhases }> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...flags, new URL(import.meta.url).pathname, "--child", mode, "--dir", dir],
+    args: ["run", "-A", ...flags, CHILD, mode, dir],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -310,6 +230,9 @@ function v8FlagsInEffect(): string {
     return "unknown";
   }
 }
+
+/** The process-cold child: a minimal embedder in a script of its own (few imports). */
+const CHILD = new URL("./coldstart_child.ts", import.meta.url).pathname;
 
 /** The host's entry point (`deno task serve`). */
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -454,16 +377,10 @@ async function main() {
       n: { type: "string", default: "30" },
       "process-runs": { type: "string", default: "3" },
       parked: { type: "string", default: "2" },
-      child: { type: "string" },
-      dir: { type: "string" },
       diagnose: { type: "boolean", default: false },
       "child-v8-flags": { type: "string" },
     },
   });
-  if (values.child) {
-    await processCold(values.child as "boot" | "restore", values.dir!);
-    return;
-  }
   const n = Number(values.n);
   const processRuns = Number(values["process-runs"]);
   // Children run with the V8 flags of `deno task serve`, plus any given.

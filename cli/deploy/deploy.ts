@@ -4,7 +4,8 @@
  */
 
 import { basename, relative, resolve } from "node:path";
-import type { ResolvedApp } from "../../config/mod.ts";
+import { ConfigError, formatIssue, loadApp, type ResolvedApp } from "../../config/mod.ts";
+import { recordApp } from "../../config/recorded/mod.ts";
 import { compactRecords, encodeJournal } from "../../journal/mod.ts";
 import {
   BUNDLE_FORMAT,
@@ -325,6 +326,19 @@ async function writeBundle(
     files.push({ path, sha256: await sha256Hex(bytes), size: bytes.length });
   }
   await Deno.writeFile(`${staging}/snapshot.journal`, snap.journalBytes);
+  // The bundle's own config, resolved as a host will resolve it, so that a host can start the
+  // bundle without the config parsers.
+  let bundled: ResolvedApp;
+  try {
+    bundled = await loadApp(staging, { paths: "absolute" });
+  } catch (e) {
+    await Deno.remove(staging, { recursive: true });
+    if (!(e instanceof ConfigError)) throw e;
+    throw new DeployError(
+      `the bundle's app.yaml does not load:\n${e.issues.map(formatIssue).join("\n")}`,
+    );
+  }
+  const resolved = await recordApp(bundled, staging);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     name: app.name,
@@ -347,6 +361,7 @@ async function writeBundle(
     timings: snap.timings,
     bootFacts: snap.bootFacts,
     warmup: snap.warmup,
+    ...(resolved !== undefined ? { resolved } : {}),
   };
   await Deno.writeTextFile(`${staging}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
   const old = `${out}.old-${crypto.randomUUID()}`;

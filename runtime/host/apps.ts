@@ -7,7 +7,8 @@
  */
 
 import { basename, dirname, join, relative } from "node:path";
-import { ConfigError, loadApp, type ResolvedApp } from "../../config/mod.ts";
+import type { ResolvedApp } from "../../config/mod.ts";
+import { appFromRecord } from "../../config/recorded/mod.ts";
 import {
   checkImports,
   type InstancePermissions,
@@ -16,7 +17,7 @@ import {
 } from "../instance/mod.ts";
 import { importObject, Process } from "../wasi/mod.ts";
 import { WASIX_MODULE, wasixImports } from "../wasix/mod.ts";
-import { loadRackRunner } from "../runners/mod.ts";
+import { loadRackRunner, RACK_BOOT_URL } from "../runners/mod.ts";
 import { limitMemory, MemoryLimitError } from "./limits.ts";
 import { takePrecompiled } from "./precompile.ts";
 import type { BrokenApp, HostApp } from "./server.ts";
@@ -34,6 +35,12 @@ export interface LoadAppsOptions {
    * (`WorkerSpawner.reserve`), so that they are ready when it starts listening.
    */
   onWorkers?: (permissions: InstancePermissions, bootUrl: string | undefined) => void;
+  /**
+   * Whether a bundle's recorded config (its manifest's `resolved`, see config/recorded) may stand
+   * in for parsing its app.yaml while the config files are the ones it was recorded from. The
+   * admin API's uploads pass false: their manifest comes from the uploader. @default {true}
+   */
+  recorded?: boolean;
 }
 
 /** Lists the imports of `module` that neither WASI preview1 nor WASIX provides. */
@@ -115,6 +122,30 @@ function loadSnapshotSupport(): Promise<SnapshotSupport> {
   return import(new URL(["..", "snapshot", "mod.ts"].join("/"), import.meta.url).href);
 }
 
+/** config/'s loader, imported when an app has to be parsed (about 90 ms in a fresh process). */
+function loadConfig(): Promise<typeof import("../../config/mod.ts")> {
+  return import(new URL(["..", "..", "config", "mod.ts"].join("/"), import.meta.url).href);
+}
+
+/**
+ * The resolved app in `dir`: a bundle's recorded config while it applies, else app.yaml (and
+ * wasmer.toml) parsed and validated.
+ */
+async function resolveApp(dir: string, recorded: boolean): Promise<ResolvedApp> {
+  if (recorded) {
+    let manifest: { resolved?: unknown } | undefined;
+    try {
+      manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    } catch { /* not a bundle, or a manifest the normal path reports */ }
+    if (manifest?.resolved !== undefined) {
+      const found = await appFromRecord(manifest.resolved, dir);
+      if ("app" in found) return found.app;
+    }
+  }
+  const { loadApp } = await loadConfig();
+  return await loadApp(dir);
+}
+
 /** Thaw's own source tree: Workers that load a runner's boot module at run time read it. */
 const SOURCE_ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -161,7 +192,7 @@ export function instanceSpecOf(
  * file for a missing, malformed or unsupported module.
  */
 export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): Promise<HostApp> {
-  const resolved = await loadApp(dir);
+  const resolved = await resolveApp(dir, options.recorded ?? true);
   if (!SERVABLE.has(resolved.runner)) {
     throw new Error(
       `${resolved.sources.appYaml}: runner "${resolved.runner}" does not serve HTTP; ` +
@@ -169,37 +200,13 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
     );
   }
   const start = performance.now();
-  let bootUrl: string | undefined;
   const journal = await findJournal(dir);
-  // A rack bundle with a journal compiles the restore-only variant beside its module (no data
-  // segments, 40% of the bytes); an instance whose journal is refused loads the full module.
-  const rack = resolved.runner === "rack" ? await loadRackRunner() : undefined;
-  const restoreOnly = rack && journal !== undefined
-    ? join(dirname(resolved.wasmPath), rack.RUBY_RESTORE_MODULE)
-    : undefined;
-  const source = restoreOnly !== undefined && await isFile(restoreOnly)
-    ? restoreOnly
-    : resolved.wasmPath;
-  let bytes: Uint8Array;
-  try {
-    bytes = rack ? await rack.readWholeFile(source) : await Deno.readFile(source);
-  } catch (err) {
-    throw new Error(`${source}: cannot read the module: ${(err as Error).message}`);
-  }
-  if (rack) {
-    bootUrl = rack.RACK_BOOT_URL;
-    bytes = await rack.prepareRubyModule(bytes);
-  }
-  if (resolved.memoryLimitBytes !== undefined) {
-    try {
-      bytes = limitMemory(bytes, resolved.memoryLimitBytes);
-    } catch (err) {
-      if (!(err instanceof MemoryLimitError)) throw err;
-      throw new Error(`${resolved.wasmPath}: ${err.message}`);
-    }
-  }
+  const isRack = resolved.runner === "rack";
+  // The Ruby runner (and the journal codec with it) loads while the app's Workers start.
+  const rackLoading = isRack ? loadRackRunner() : undefined;
+  let bootUrl = RACK_BOOT_URL;
   let extraRead: readonly string[] = [];
-  if (bootUrl === undefined) {
+  if (!isRack) {
     // Proxy and WCGI apps boot through the instaboot boot function, bundle or not: a bundle's
     // instances restore from its journal, and every cold boot (a plain app, or a journal that does
     // not apply) gives the guest the same file system as a restore: a writable memory `/` with the
@@ -209,10 +216,37 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
     extraRead = snapshot.SNAPSHOT_WORKER_READ;
   }
   const { spec, permissions } = instanceSpecOf(resolved, journal, {
-    readSource: resolved.runner === "rack",
+    readSource: isRack,
     read: extraRead,
   });
   options.onWorkers?.(permissions, bootUrl);
+  const rack = await rackLoading;
+  // A rack bundle with a journal compiles the restore-only variant beside its module (no data
+  // segments, 40% of the bytes); an instance whose journal is refused loads the full module.
+  const restoreOnly = rack && journal !== undefined
+    ? join(dirname(resolved.wasmPath), rack.RUBY_RESTORE_MODULE)
+    : undefined;
+  const source = restoreOnly !== undefined && await isFile(restoreOnly)
+    ? restoreOnly
+    : resolved.wasmPath;
+  // A bundle's module was read and handed to the compiler when the host started (precompile.ts).
+  const early = await takePrecompiled(source);
+  let bytes: Uint8Array;
+  try {
+    bytes = early?.bytes ??
+      (rack ? await rack.readWholeFile(source) : await Deno.readFile(source));
+  } catch (err) {
+    throw new Error(`${source}: cannot read the module: ${(err as Error).message}`);
+  }
+  if (rack) bytes = await rack.prepareRubyModule(bytes);
+  if (resolved.memoryLimitBytes !== undefined) {
+    try {
+      bytes = limitMemory(bytes, resolved.memoryLimitBytes);
+    } catch (err) {
+      if (!(err instanceof MemoryLimitError)) throw err;
+      throw new Error(`${resolved.wasmPath}: ${err.message}`);
+    }
+  }
   // A rack app's journal is decoded here, once per process, while V8 compiles the module on its
   // background threads; every instance Worker gets the decoded image. A journal that does not
   // apply is left to the Worker, which cold-boots and reports why.
@@ -222,14 +256,16 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
     : Promise.resolve(undefined);
   let module: WebAssembly.Module;
   try {
-    module = await takePrecompiled(source, bytes) ??
-      await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    // The early module stands only while preparing and limiting left the bytes as they were.
+    module = early !== undefined && early.bytes === bytes
+      ? await early.module
+      : await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (err) {
     throw new Error(
       `${source}: not a valid WebAssembly module: ${(err as Error).message}`,
     );
   }
-  const journalImage = await decoding;
+  const shared = await decoding;
   const loadMs = performance.now() - start;
   // Rack apps get their extra imports from the Rack runner's own boot function.
   const check = options.checkImports ?? (rack ? () => [] : missingImports);
@@ -241,7 +277,10 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
         problems.join("; "),
     );
   }
-  if (journalImage !== undefined) spec.journalImage = journalImage;
+  if (shared !== undefined) {
+    spec.journalImage = shared.image;
+    spec.appFiles = shared.files;
+  }
   return {
     name: resolved.name,
     domains: resolved.domains,
@@ -282,7 +321,7 @@ export async function loadApps(dir: string, options: LoadAppsOptions = {}): Prom
       return;
     }
     const err = result.reason;
-    const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : String(err);
     broken.push({ name: basename(dirs[i]), message, source: dirs[i] });
   });
   return { apps, broken };

@@ -27,6 +27,13 @@
 interface Early {
   readonly bytes: Uint8Array;
   readonly module: Promise<WebAssembly.Module>;
+  /** The file's identity when it was read: a file changed since is read again. */
+  readonly stamp: string;
+}
+
+/** Size, modification time and inode: what changes when a file is replaced or rewritten. */
+function stampOf(info: Deno.FileInfo): string {
+  return `${info.size}:${info.mtime?.getTime()}:${info.ino}:${info.dev}`;
 }
 
 const early = new Map<string, Early>();
@@ -89,8 +96,10 @@ export function precompileBundles(appsDir: string): void {
     const path = absolute(found);
     if (early.has(path)) continue;
     let bytes: Uint8Array;
+    let stamp: string;
     try {
       // Synchronous: an async read would wait for the host's module loading to finish.
+      stamp = stampOf(Deno.statSync(path));
       bytes = Deno.readFileSync(path);
     } catch {
       continue;
@@ -98,41 +107,32 @@ export function precompileBundles(appsDir: string): void {
     const module = WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     // A module that fails to compile is reported by the normal load path.
     module.catch(() => {});
-    early.set(path, { bytes, module });
+    early.set(path, { bytes, module, stamp });
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  if (a === b) return true;
-  // Word-wise where both views are aligned, byte-wise for the rest.
-  const words = a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 ? a.length >>> 2 : 0;
-  if (words > 0) {
-    const x = new Int32Array(a.buffer, a.byteOffset, words);
-    const y = new Int32Array(b.buffer, b.byteOffset, words);
-    for (let i = 0; i < words; i++) if (x[i] !== y[i]) return false;
-  }
-  for (let i = words * 4; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** What {@linkcode takePrecompiled} hands over: the file's bytes and their compiled module. */
+export interface Precompiled {
+  /** The module file's bytes, as read at start. */
+  readonly bytes: Uint8Array;
+  /** Their module; rejects as `WebAssembly.compile` did. */
+  readonly module: Promise<WebAssembly.Module>;
 }
 
 /**
- * The module compiled early from `path`, if {@linkcode precompileBundles} started one and it was
- * compiled from exactly `bytes`; else `undefined` (the caller compiles `bytes` itself). Each
- * early module is handed out once.
+ * The bytes read and the module compiled early from `path`, if {@linkcode precompileBundles}
+ * started one and the file has not changed since (same size, modification time and inode); else
+ * `undefined`, and the caller reads and compiles the file itself. Each is handed out once.
  */
-export async function takePrecompiled(
-  path: string,
-  bytes: Uint8Array,
-): Promise<WebAssembly.Module | undefined> {
+export async function takePrecompiled(path: string): Promise<Precompiled | undefined> {
   const key = absolute(path);
   const got = early.get(key);
   if (got === undefined) return undefined;
   early.delete(key);
-  if (!sameBytes(got.bytes, bytes)) return undefined;
   try {
-    return await got.module;
+    if (stampOf(await Deno.stat(key)) !== got.stamp) return undefined;
   } catch {
     return undefined;
   }
+  return { bytes: got.bytes, module: got.module };
 }

@@ -52,6 +52,9 @@ function keyOf(permissions: InstancePermissions, bootUrl?: string): string {
   return `${JSON.stringify(permissions)}|${bootUrl ?? ""}`;
 }
 
+/** How long after handing out a blank Worker the spawner starts its replacement. */
+const REFILL_DELAY_MS = 50;
+
 /**
  * Spawns instance Workers and keeps a few blank ones ready, so that a cold start skips the
  * Worker spawn. Blank Workers are kept per permission set and boot module: an app whose Workers
@@ -122,9 +125,10 @@ export class WorkerSpawner {
     const start = performance.now();
     const key = keyOf(permissions, bootUrl);
     let blank = this.#reserves.get(key)?.blanks.shift();
-    // Refill on a later task: `new Worker` blocks this thread for 10-20 ms, which must not delay
-    // the cold start that took this blank (its init message goes out first).
-    if (blank) setTimeout(() => this.#refill(key), 0);
+    // Refill a little later: `new Worker` blocks this thread for 10-20 ms and the new Worker's
+    // imports take a core for 30-60 ms, which must not slow the cold start that took this blank
+    // (its restore and first request take 15-40 ms).
+    if (blank) setTimeout(() => this.#refill(key), REFILL_DELAY_MS);
     // A Worker spawned for a waiting cold start skips the warm-up: it would only delay it.
     blank ??= this.#spawn(permissions, bootUrl);
     await blank.ready;

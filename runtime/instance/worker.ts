@@ -50,6 +50,11 @@ export interface InstanceSpec {
    * Rack runner's `MemoryImage`, its bytes in a `SharedArrayBuffer`). Opaque to this layer.
    */
   journalImage?: unknown;
+  /**
+   * The app's package files as the host read them (and checked `journalImage` against), for
+   * runners that load the app's source themselves (rack): the Worker need not read its mount.
+   */
+  appFiles?: ReadonlyMap<string, Uint8Array>;
   /** Milliseconds the proxy runner waits for the guest's first listen. @default {10000} */
   listenTimeoutMs?: number;
 }

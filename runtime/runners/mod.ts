@@ -46,6 +46,14 @@ export {
 } from "./wcgi.ts";
 
 /** What the host needs from the Rack runner (rack.ts). */
+/**
+ * URL of the instance Worker boot function for rack apps (the Worker's `bootUrl`): it
+ * restores from `spec.journalPath` when set, else boots; the app is the spec's `/app` mount.
+ * Here rather than in rack.ts, so that a host can start an app's Workers before the Ruby
+ * runner has loaded.
+ */
+export const RACK_BOOT_URL: string = new URL("./ruby/boot.ts", import.meta.url).href;
+
 export interface RackSupport {
   /** URL of the Worker boot function for rack apps. */
   RACK_BOOT_URL: string;
@@ -57,13 +65,16 @@ export interface RackSupport {
   readWholeFile(path: string | URL): Promise<Uint8Array>;
   /** Where a rack app's package is mounted in the guest. */
   APP_MOUNT: string;
-  /** Decodes a journal once per process into a shared image for the instance Workers. */
+  /**
+   * Decodes a journal once per process into a shared image for the instance Workers, with the
+   * package files it was checked against.
+   */
   decodeSharedJournal(
     moduleBytes: Uint8Array,
     journalPath: string,
     appDir: string,
     env: Record<string, string>,
-  ): Promise<unknown>;
+  ): Promise<{ image: unknown; files: ReadonlyMap<string, Uint8Array> }>;
 }
 
 /**

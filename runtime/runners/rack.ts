@@ -89,11 +89,7 @@ export {
   withCompilationHints,
 } from "./ruby/hints.ts";
 
-/**
- * URL of the instance Worker boot function for rack apps (the Worker's `bootUrl`): it
- * restores from `spec.journalPath` when set, else boots; the app is the spec's `/app` mount.
- */
-export const RACK_BOOT_URL: string = new URL("./ruby/boot.ts", import.meta.url).href;
+export { RACK_BOOT_URL } from "./mod.ts";
 
 /** Path of ruby.wasm (with its stdlib) in the pinned npm package. */
 export const RUBY_WASM_PATH = new URL(
@@ -220,16 +216,25 @@ export async function profileRestoredApp(
   return { runner: createRackRunner(instance), functions: () => profiledFunctions(profile) };
 }
 
+/** What {@linkcode decodeSharedJournal} gives the host to post to each instance Worker. */
+export interface SharedRackState {
+  /** The decoded journal, its bytes in a `SharedArrayBuffer`. */
+  readonly image: MemoryImage;
+  /** The app's package files the journal was checked against. */
+  readonly files: ReadonlyMap<string, Uint8Array>;
+}
+
 /**
  * Decodes an app's journal once per host process into an image whose bytes live in a
  * `SharedArrayBuffer`. The host posts it to each instance Worker (in `InstanceSpec.journalImage`),
  * which restores from it without reading or decoding the journal itself. The journal is checked
  * against the module (`moduleBytes`, the prepared or restore-only module) and the app package,
- * exactly as a Worker would check it.
+ * exactly as a Worker would check it; the package files it was checked against come with it
+ * (`InstanceSpec.appFiles`), so that a Worker need not read them again.
  *
  * @example
  * ```ts ignore
- * const image = await decodeSharedJournal(bytes, "bundle/snapshot.journal", "bundle", {});
+ * const { image, files } = await decodeSharedJournal(bytes, "bundle/snapshot.journal", "bundle", {});
  * ```
  * @throws {RubyJournalError} when the journal does not apply (the Worker then decodes it itself
  * and reports why).
@@ -239,14 +244,15 @@ export async function decodeSharedJournal(
   journalPath: string,
   appDir: string,
   env: Record<string, string>,
-): Promise<MemoryImage> {
+): Promise<SharedRackState> {
   const layout = readLayoutFromBytes(moduleBytes);
   const [app, bytes] = await Promise.all([
     readRackApp(appDir, { env }),
     readWholeFileShared(journalPath),
   ]);
-  return decodeRubyJournal(bytes, {
+  const image = decodeRubyJournal(bytes, {
     moduleHash: moduleHash({ layout }),
     configHash: await appHash(app),
   });
+  return { image, files: app.files };
 }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import type { RecordedApp } from "../../config/recorded/mod.ts";
 import { sha256Hex } from "./prepare.ts";
 
 /** Format tag of {@link BundleManifest}. */
@@ -82,6 +83,12 @@ export interface BundleManifest {
     readonly status: number;
     readonly ms: number;
   }[];
+  /**
+   * The bundle's app as its own app.yaml resolves, for hosts that start it without the config
+   * parsers (config/recorded). Absent in bundles from before it, and when the app reaches outside
+   * the bundle.
+   */
+  readonly resolved?: RecordedApp;
 }
 
 /** Thrown when a bundle is malformed; `status` is 400 for the admin API. */

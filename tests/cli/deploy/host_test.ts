@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadApp } from "../../../config/mod.ts";
 import { deploy } from "../../../cli/deploy/mod.ts";
-import { createHost, type HostApp, loadApps } from "../../../runtime/host/mod.ts";
+import { createHost, type HostApp, loadApps, loadHostApp } from "../../../runtime/host/mod.ts";
 import { SNAPSHOT_BOOT_URL, SNAPSHOT_WORKER_READ } from "../../../runtime/snapshot/mod.ts";
 import { snapServerApp } from "./_app.ts";
 
@@ -82,6 +82,36 @@ Deno.test("host: loadApps serves a bundle by restoring it, with no extra wiring"
     } finally {
       await host.close();
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("host: a bundle's recorded config stands in for its app.yaml until the file changes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = `${dir}/apps/snap-server`;
+    await deploy(await loadApp(await snapServerApp(dir)), { out, cacheDir: `${ROOT}.thaw-cache` });
+    const manifest = JSON.parse(await Deno.readTextFile(`${out}/manifest.json`));
+    assert.equal(manifest.resolved.app.name, "snap-server");
+    assert.equal(manifest.resolved.app.appDir, ".");
+    assert.ok(manifest.resolved.sources["app.yaml"]);
+    // Mark the record, so that the test sees which of the two the host used.
+    manifest.resolved.app.env = { ...manifest.resolved.app.env, FROM_RECORD: "1" };
+    await Deno.writeTextFile(`${out}/manifest.json`, JSON.stringify(manifest));
+    const envOf = async (options?: { recorded: boolean }) => {
+      const app = await loadHostApp(out, options);
+      return app.spec.env;
+    };
+    assert.equal((await envOf()).FROM_RECORD, "1");
+    // The admin API's uploads never trust the uploader's record.
+    assert.equal((await envOf({ recorded: false })).FROM_RECORD, undefined);
+    // An edited app.yaml is parsed again.
+    await Deno.writeTextFile(`${out}/app.yaml`, "# edited\n", { append: true });
+    assert.equal((await envOf()).FROM_RECORD, undefined);
+    const { apps, broken } = await loadApps(`${dir}/apps`);
+    assert.deepEqual(broken, []);
+    assert.equal(apps[0].spec.env.FROM_RECORD, undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,13 +5,14 @@ import {
   decodeSharedJournal,
   loadRubyProgram,
   prepareRubyModule,
+  type RackRunner,
   restoreOnlyModule,
   RUBY_WASM_PATH,
   RubyInstance,
   snapshotRackApp,
 } from "../../../../runtime/runners/rack.ts";
 import { readRackApp } from "../../../../runtime/runners/rack.ts";
-import { bootOrRestoreRack } from "../../../../runtime/runners/ruby/boot.ts";
+import { bootOrRestoreRack, SPARE_PAGES, warm } from "../../../../runtime/runners/ruby/boot.ts";
 
 const BLOG = new URL("../../../../examples/ruby-blog", import.meta.url);
 const program = await loadRubyProgram(await Deno.readFile(RUBY_WASM_PATH));
@@ -213,15 +214,24 @@ Deno.test("a journal decoded once by the host (shared memory) is restored withou
   try {
     const prepared = await prepareRubyModule(await Deno.readFile(RUBY_WASM_PATH));
     await Deno.writeFile(`${dir}/app.journal`, await blogJournal());
-    const image = await decodeSharedJournal(prepared, `${dir}/app.journal`, BLOG.pathname, {});
+    const { image, files } = await decodeSharedJournal(
+      prepared,
+      `${dir}/app.journal`,
+      BLOG.pathname,
+      {},
+    );
     assert.ok(image.runs.length > 0);
     assert.ok(image.runs.every((r) => r.bytes.buffer instanceof SharedArrayBuffer));
-    // The spec names a journal file that no longer exists: only the shared image can restore.
+    assert.ok(files.has("app.rb"));
+    // The spec names a journal file that no longer exists, and an app mount that does not exist
+    // either: only the shared image and the files read with it can serve.
     await Deno.remove(`${dir}/app.journal`);
     const d = await bootOrRestoreRack(program.module, {
       ...spec,
+      mounts: [{ guest: "/app", host: `${dir}/no-such-app` }],
       journalPath: `${dir}/app.journal`,
       journalImage: structuredClone(image),
+      appFiles: structuredClone(files),
     }, { log: () => {} });
     assert.equal(d.mode, "restore");
     assert.ok(d.phases.decode < 5, JSON.stringify(d.phases));
@@ -245,4 +255,24 @@ Deno.test("a journal decoded once by the host (shared memory) is restored withou
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("warm() returns at once; a restore right after takes the spare memory as far as it got", async () => {
+  await warm();
+  // No event-loop turn in between: the spare has had one 4 MiB slice faulted in at most.
+  const d = await bootOrRestoreRack(program.module, spec, {
+    journal: await blogJournal(),
+    log: () => {},
+  });
+  assert.equal(d.mode, "restore");
+  const { instance } = d.runner as RackRunner;
+  assert.equal(instance.memory.buffer.byteLength, SPARE_PAGES * 65536);
+  await servesBlog(d);
+  // The next restore in this Worker gets a memory of its own, not the spare a second time.
+  const again = await bootOrRestoreRack(program.module, spec, {
+    journal: await blogJournal(),
+    log: () => {},
+  });
+  assert.notEqual((again.runner as RackRunner).instance.memory, instance.memory);
+  await servesBlog(again);
 });
