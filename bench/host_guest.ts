@@ -7,7 +7,7 @@
  *   defaults: 50000, 16, 16 (CONNECTIONS 1 is the one-request-at-a-time runner)
  */
 import process from "node:process";
-import { instantiate } from "../runtime/instance/instantiate.ts";
+import { instantiate } from "../runtime/instantiate/mod.ts";
 import { createProxyRunner } from "../runtime/runners/mod.ts";
 import { VirtualNetwork } from "../runtime/vnet/mod.ts";
 

@@ -21,7 +21,7 @@ import {
   PreopenDirectory,
   WASI as ShimWasi,
 } from "@bjorn3/browser_wasi_shim";
-import { runModule } from "../runtime/instance/mod.ts";
+import { runModule } from "../runtime/instantiate/mod.ts";
 import { MemFs } from "../runtime/vfs/mod.ts";
 
 const GUEST = new URL("../tests/guests/wasm/bench_wasi.wasm", import.meta.url);

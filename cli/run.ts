@@ -25,7 +25,7 @@ import {
   InstantiateError,
   loadModule,
   runModule,
-} from "../runtime/instance/mod.ts";
+} from "../runtime/instantiate/mod.ts";
 import { VnetError } from "../runtime/vnet/mod.ts";
 import { preopenTcpListener } from "../runtime/wasix/mod.ts";
 

@@ -9,7 +9,9 @@
  */
 
 import zlib from "node:zlib";
-import * as lz4 from "lz4js";
+import { createRequire } from "node:module";
+// Types only: the package itself loads on first use (see lz4Block).
+import type * as Lz4Package from "lz4js";
 import { CODEC_IDS, type MemoryCodec, type MemoryRunRecord } from "./records.ts";
 
 /** The default memory codec, chosen by measurement (see BENCHMARKS.md, "Journal"). */
@@ -52,8 +54,15 @@ interface Lz4Block {
     dIndex: number,
   ): number;
 }
-const LZ4 = lz4 as unknown as Lz4Block;
-const lz4HashTable = new Uint32Array(1 << 16);
+let lz4: Lz4Block | undefined;
+/**
+ * lz4js, loaded on the first lz4 run: a CommonJS package whose load costs about 10 ms, which a host
+ * start or an instance Worker would otherwise pay for journals that hold no lz4 run at all.
+ */
+function lz4Block(): Lz4Block {
+  return lz4 ??= createRequire(import.meta.url)("lz4js") as typeof Lz4Package as Lz4Block;
+}
+let lz4HashTable: Uint32Array | undefined;
 
 /**
  * Compresses one run's bytes with `codec`.
@@ -82,9 +91,17 @@ export function compressRun(
       );
     case "lz4": {
       if (bytes.length === 0) return new Uint8Array(0);
+      const LZ4 = lz4Block();
       const out = new Uint8Array(LZ4.compressBound(bytes.length));
-      lz4HashTable.fill(0);
-      const n = LZ4.compressBlock(bytes, out, 0, bytes.length, lz4HashTable);
+      const table = lz4HashTable ??= new Uint32Array(1 << 16);
+      table.fill(0);
+      const n = LZ4.compressBlock(
+        bytes,
+        out,
+        0,
+        bytes.length,
+        table,
+      );
       // lz4js gives 0 for input it could not compress; store a literals-only block instead.
       return n > 0 ? out.slice(0, n) : lz4Literals(bytes);
     }
@@ -183,7 +200,7 @@ export function decompressRunInto(run: MemoryRunRecord, target: Uint8Array, base
     case "lz4": {
       const end = run.data.length === 0
         ? 0
-        : LZ4.decompressBlock(run.data, dst, 0, run.data.length, 0);
+        : lz4Block().decompressBlock(run.data, dst, 0, run.data.length, 0);
       if (end !== run.byteLength) {
         throw new MemoryRunError(
           run.offset,

@@ -9,14 +9,7 @@
 import { basename, dirname, join, relative } from "node:path";
 import type { ResolvedApp } from "../../config/mod.ts";
 import { appFromRecord } from "../../config/recorded/mod.ts";
-import {
-  checkImports,
-  type InstancePermissions,
-  type InstanceSpec,
-  UnknownImportError,
-} from "../instance/mod.ts";
-import { importObject, Process } from "../wasi/mod.ts";
-import { WASIX_MODULE, wasixImports } from "../wasix/mod.ts";
+import type { InstancePermissions, InstanceSpec } from "../instance/mod.ts";
 import { loadRackRunner, RACK_BOOT_URL } from "../runners/mod.ts";
 import { limitMemory, MemoryLimitError } from "./limits.ts";
 import { takePrecompiled } from "./precompile.ts";
@@ -28,7 +21,7 @@ export interface LoadAppsOptions {
    * Checks a compiled module's imports; returns a message per import Thaw cannot provide.
    * @default {the WASI and WASIX import tables}
    */
-  checkImports?: (module: WebAssembly.Module) => string[];
+  checkImports?: (module: WebAssembly.Module) => string[] | Promise<string[]>;
   /**
    * Called for each app as soon as its Worker permissions and boot module are known, before its
    * module is compiled: a host reserves the app's blank Workers meanwhile
@@ -43,10 +36,24 @@ export interface LoadAppsOptions {
   recorded?: boolean;
 }
 
-/** Lists the imports of `module` that neither WASI preview1 nor WASIX provides. */
-export function missingImports(module: WebAssembly.Module): string[] {
+/**
+ * Lists the imports of `module` that neither WASI preview1 nor WASIX provides. The import tables
+ * load on the first call: a host that serves only rack apps never loads them on its main thread.
+ *
+ * @example
+ * ```ts ignore
+ * const problems = await missingImports(await WebAssembly.compile(bytes)); // [] when it can run
+ * ```
+ */
+export async function missingImports(module: WebAssembly.Module): Promise<string[]> {
+  const [{ checkImports, UnknownImportError }, { importObject, Process }, wasix] = await Promise
+    .all([
+      import("../instantiate/mod.ts"),
+      import("../wasi/mod.ts"),
+      import("../wasix/mod.ts"),
+    ]);
   const proc = new Process({ jspi: false });
-  const imports = importObject(proc, { [WASIX_MODULE]: wasixImports(proc) });
+  const imports = importObject(proc, { [wasix.WASIX_MODULE]: wasix.wasixImports(proc) });
   try {
     checkImports(module, imports);
     return [];
@@ -269,7 +276,7 @@ export async function loadHostApp(dir: string, options: LoadAppsOptions = {}): P
   const loadMs = performance.now() - start;
   // Rack apps get their extra imports from the Rack runner's own boot function.
   const check = options.checkImports ?? (rack ? () => [] : missingImports);
-  const problems = check(module);
+  const problems = await check(module);
   if (problems.length > 0) {
     const at = await packagePosition(resolved.sources.appYaml);
     throw new Error(

@@ -1,6 +1,8 @@
 /**
- * Instances: instantiate a module with WASI/WASIX imports, run it in a Worker, and pool the
- * Workers per app.
+ * Instances: the host's side of running guests in Workers. Per-app pools of instance Workers,
+ * the Worker spawner, the rings between them and the Worker's message protocol. Instantiating a
+ * module with WASI/WASIX imports is runtime/instantiate, which the Worker (instance/worker.ts)
+ * uses; the host's main thread does not load it.
  *
  * @module
  */
@@ -25,23 +27,3 @@ export type {
   InstanceSpec,
   WorkerToHost,
 } from "./worker.ts";
-
-// Instantiate and run a module with WASI/WASIX imports (tests/CLI engineer).
-export {
-  asTrap,
-  checkImports,
-  compileModule,
-  type DirMapping,
-  DirMappingError,
-  GuestTrapError,
-  instantiate,
-  InstantiateError,
-  type InstantiateOptions,
-  InvalidModuleError,
-  loadModule,
-  ModuleNotFoundError,
-  ModuleShapeError,
-  runModule,
-  type ThawInstance,
-  UnknownImportError,
-} from "./instantiate.ts";

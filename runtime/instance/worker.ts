@@ -22,7 +22,7 @@ import {
 import { VirtualNetwork } from "../vnet/mod.ts";
 import { bytesInput, CollectOutput, lineSink, type Process, RIGHTS_SOCKET } from "../wasi/mod.ts";
 import { SocketHandle } from "../wasix/mod.ts";
-import { instantiate, type InstantiateOptions, runModule } from "./instantiate.ts";
+import { instantiate, type InstantiateOptions, runModule } from "../instantiate/mod.ts";
 import { decodeRequestHead, encodeResponseHead, Ring } from "./ring.ts";
 
 /** Everything a Worker needs to boot one instance of an app. Plain data, so it can be posted. */

@@ -11,7 +11,7 @@ import {
   type InstantiateOptions,
   loadModule,
   runModule,
-} from "../../../runtime/instance/mod.ts";
+} from "../../../runtime/instantiate/mod.ts";
 import { MemFs } from "../../../runtime/vfs/mod.ts";
 import { CollectOutput, importObject, Process, wasiImports } from "../../../runtime/wasi/mod.ts";
 import { preopenTcpListener } from "../../../runtime/wasix/mod.ts";

@@ -11,7 +11,7 @@ import {
   ModuleShapeError,
   runModule,
   UnknownImportError,
-} from "../../../runtime/instance/mod.ts";
+} from "../../../runtime/instantiate/mod.ts";
 
 const PROC = new URL("../../guests/wasm/proc.wasm", import.meta.url).pathname;
 const enc = new TextEncoder();
