@@ -95,3 +95,17 @@ export {
   verifyJournal,
   type VerifyReport,
 } from "./verify.ts";
+export {
+  type AcceptedJournal,
+  acceptJournal,
+  type AcceptOptions,
+  checkJournal,
+  checkMaxAge,
+  configHash,
+  type ConfigIdentity,
+  configIdentityOf,
+  type JournalChecks,
+  REJECT_REASONS,
+  type RejectedJournal,
+  type RejectReason,
+} from "./accept.ts";

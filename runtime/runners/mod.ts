@@ -88,6 +88,6 @@ export interface RackSupport {
  * ```
  */
 export function loadRackRunner(): Promise<RackSupport> {
-  const specifier = new URL(["rack", "ts"].join("."), import.meta.url).href;
+  const specifier = new URL(["rack_host", "ts"].join("."), import.meta.url).href;
   return import(specifier);
 }

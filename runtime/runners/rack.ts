@@ -19,10 +19,8 @@
  * @module
  */
 
-import { appHash, decodeRubyJournal, encodeRubyJournal, moduleHash } from "./ruby/journal.ts";
-import { readWholeFileShared } from "./ruby/read_file.ts";
-import { createRackRunner, type RackRunner, readRackApp } from "./ruby/rack_runner.ts";
-import { readLayoutFromBytes } from "./ruby/wasm_module.ts";
+import { appHash, encodeRubyJournal } from "./ruby/journal.ts";
+import { createRackRunner, type RackRunner } from "./ruby/rack_runner.ts";
 import { PROFILE_EXPORT, profiledFunctions, profilingModule } from "./ruby/hints.ts";
 import {
   type InstanceOptions,
@@ -90,6 +88,7 @@ export {
 } from "./ruby/hints.ts";
 
 export { RACK_BOOT_URL } from "./mod.ts";
+export { decodeSharedJournal, type SharedRackState } from "./rack_host.ts";
 
 /** Path of ruby.wasm (with its stdlib) in the pinned npm package. */
 export const RUBY_WASM_PATH = new URL(
@@ -214,45 +213,4 @@ export async function profileRestoredApp(
   const instance = Instance.restore(program, app, image, opts);
   const profile = instance.exported(PROFILE_EXPORT) as WebAssembly.Memory;
   return { runner: createRackRunner(instance), functions: () => profiledFunctions(profile) };
-}
-
-/** What {@linkcode decodeSharedJournal} gives the host to post to each instance Worker. */
-export interface SharedRackState {
-  /** The decoded journal, its bytes in a `SharedArrayBuffer`. */
-  readonly image: MemoryImage;
-  /** The app's package files the journal was checked against. */
-  readonly files: ReadonlyMap<string, Uint8Array>;
-}
-
-/**
- * Decodes an app's journal once per host process into an image whose bytes live in a
- * `SharedArrayBuffer`. The host posts it to each instance Worker (in `InstanceSpec.journalImage`),
- * which restores from it without reading or decoding the journal itself. The journal is checked
- * against the module (`moduleBytes`, the prepared or restore-only module) and the app package,
- * exactly as a Worker would check it; the package files it was checked against come with it
- * (`InstanceSpec.appFiles`), so that a Worker need not read them again.
- *
- * @example
- * ```ts ignore
- * const { image, files } = await decodeSharedJournal(bytes, "bundle/snapshot.journal", "bundle", {});
- * ```
- * @throws {RubyJournalError} when the journal does not apply (the Worker then decodes it itself
- * and reports why).
- */
-export async function decodeSharedJournal(
-  moduleBytes: Uint8Array,
-  journalPath: string,
-  appDir: string,
-  env: Record<string, string>,
-): Promise<SharedRackState> {
-  const layout = readLayoutFromBytes(moduleBytes);
-  const [app, bytes] = await Promise.all([
-    readRackApp(appDir, { env }),
-    readWholeFileShared(journalPath),
-  ]);
-  const image = decodeRubyJournal(bytes, {
-    moduleHash: moduleHash({ layout }),
-    configHash: await appHash(app),
-  });
-  return { image, files: app.files };
 }

@@ -21,7 +21,7 @@ import {
   type Runner,
 } from "../runners/mod.ts";
 import type { BootResult, InstanceSpec } from "../instance/mod.ts";
-import { acceptJournal, configHash, type RejectReason } from "./accept.ts";
+import { acceptJournal, configHash, type RejectReason } from "../../journal/mod.ts";
 import type { Guest, GuestConfig, RunOutcome } from "./guest.ts";
 import { moduleIdentity, readPrepareInfo } from "./prepare.ts";
 import {

@@ -26,8 +26,9 @@ import { moduleIdentity, type PreparedModule } from "./prepare.ts";
 import { type BlockPoint, SnapshotPolicy, type TriggerName } from "./trigger.ts";
 import { createWcgiRestoreRunner, type RestoreSource } from "./restore.ts";
 
-/** The Thaw version written into journals and manifests. */
-export const THAW_VERSION = "0.1.0";
+import { THAW_VERSION } from "../version/mod.ts";
+/** The Thaw version written into journals and manifests (runtime/version). */
+export { THAW_VERSION };
 
 /**
  * A warm-up request: config's `HttpRequestSpec` (app.yaml `capabilities.instaboot.requests`,

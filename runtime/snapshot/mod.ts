@@ -89,7 +89,7 @@ export {
   REJECT_REASONS,
   type RejectedJournal,
   type RejectReason,
-} from "./accept.ts";
+} from "../../journal/mod.ts";
 export {
   BUNDLE_FORMAT,
   BundleError,

@@ -16,17 +16,14 @@ import { createGuestSystem, type GuestSystem } from "./system.ts";
 import {
   GLOBAL_EXPORT_PREFIX,
   INIT_DATA_EXPORT,
-  isPrepared,
   MEMORY_IMPORT,
   type PreparedLayout,
-  prepareModule,
+  prepareRubyModule,
   readLayout,
 } from "./wasm_module.ts";
 
-/** Guest path where the app's package is mounted read-only. */
-export const APP_MOUNT = "/app";
-/** argv given to `ruby-init`. */
-export const RUBY_ARGS = ["ruby.wasm", "-EUTF-8", "-e_=0"] as const;
+import { APP_MOUNT, RUBY_ARGS } from "./prelude.ts";
+export { APP_MOUNT, RUBY_ARGS };
 const PAGE = 65536;
 
 /** A prepared, compiled ruby.wasm: made once per process, shared by every instance. */
@@ -41,22 +38,7 @@ export interface RubyProgram {
   readonly compileMs: number;
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * Prepares ruby.wasm for restore, once, at deploy: the bytes to ship and compile everywhere.
- *
- * @example
- * ```ts ignore
- * await Deno.writeFile("ruby.prepared.wasm", await prepareRubyModule(bytes));
- * ```
- */
-export async function prepareRubyModule(bytes: Uint8Array): Promise<Uint8Array> {
-  return isPrepared(bytes) ? bytes : prepareModule(bytes, await sha256Hex(bytes));
-}
+export { prepareRubyModule };
 
 /**
  * Compiles a ruby.wasm reactor, preparing it first unless the bytes are already prepared. Given a

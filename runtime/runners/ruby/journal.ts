@@ -19,9 +19,11 @@ import {
   memoryImage,
   type MemoryRunRecord,
 } from "../../../journal/mod.ts";
-import { checkJournal, concatBytes, type RejectReason, THAW_VERSION } from "../../snapshot/mod.ts";
+import { checkJournal, type RejectReason } from "../../../journal/mod.ts";
+import { THAW_VERSION } from "../../version/mod.ts";
+import { concatBytes } from "../../wasm_binary/mod.ts";
 import type { MemoryImage, RackApp, RubyInstance, RubyProgram } from "./instance.ts";
-import { RUBY_ARGS } from "./instance.ts";
+import { RUBY_ARGS } from "./prelude.ts";
 
 /** The fds every start recreates: request, response, log, and the `/app` preopen. */
 const STANDARD_FDS = [0, 1, 2, 3];

@@ -16,6 +16,11 @@
  * @module
  */
 
+/** Guest path where the app's package is mounted read-only. */
+export const APP_MOUNT = "/app";
+/** argv given to `ruby-init`. */
+export const RUBY_ARGS = ["ruby.wasm", "-EUTF-8", "-e_=0"] as const;
+
 /** Ruby source of the runner's guest half. */
 export const RACK_PRELUDE = String.raw`
 require "stringio"

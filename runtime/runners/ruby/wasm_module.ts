@@ -394,3 +394,21 @@ function emptiedData(bytes: Uint8Array, s: WasmSection): Uint8Array {
   }
   return out;
 }
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Prepares ruby.wasm for restore, once, at deploy: the bytes to ship and compile everywhere.
+ * Bytes that are already prepared come back as they are.
+ *
+ * @example
+ * ```ts ignore
+ * await Deno.writeFile("ruby.prepared.wasm", await prepareRubyModule(bytes));
+ * ```
+ */
+export async function prepareRubyModule(bytes: Uint8Array): Promise<Uint8Array> {
+  return isPrepared(bytes) ? bytes : prepareModule(bytes, await sha256Hex(bytes));
+}

@@ -5,13 +5,9 @@
  * @module
  */
 
-import {
-  type IdentityRecord,
-  JournalError,
-  type JournalRecord,
-  readJournal,
-  type SnapshotRecord,
-} from "../../journal/mod.ts";
+import { readJournal } from "./decode.ts";
+import { JournalError } from "./errors.ts";
+import type { IdentityRecord, JournalRecord, SnapshotRecord } from "./records.ts";
 
 /** Why a journal was not applied. Stable names: the host counts them in /_thaw/metrics. */
 export type RejectReason =

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { encodeJournal, type JournalRecord } from "../../../journal/mod.ts";
 import {
   acceptJournal,
   checkJournal,
   checkMaxAge,
   configHash,
-} from "../../../runtime/snapshot/mod.ts";
+  encodeJournal,
+  type JournalRecord,
+} from "../../journal/mod.ts";
 
 const MODULE = "aa".repeat(32);
 const CONFIG = "bb".repeat(32);
