@@ -27,9 +27,7 @@ import { loadApp } from "../config/mod.ts";
 import { deploy } from "../cli/deploy/mod.ts";
 import type { InstanceSpec } from "../runtime/instance/mod.ts";
 import {
-  acceptJournal,
   bootOrRestore,
-  configHash,
   guestConfigOf,
   guestConnection,
   moduleIdentity,
@@ -37,6 +35,7 @@ import {
   restoreInstance,
   type RestoreSource,
 } from "../runtime/snapshot/mod.ts";
+import { acceptJournal, configHash } from "../journal/mod.ts";
 import { createProxyRunner } from "../runtime/runners/mod.ts";
 import { buildGuest } from "../tests/runtime/snapshot/_guests.ts";
 

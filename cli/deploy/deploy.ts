@@ -12,14 +12,13 @@ import {
   type BundleManifest,
   captureApp,
   CaptureError,
-  configHash,
-  configIdentityOf,
   moduleIdentity,
   PrepareError,
   prepareModule,
   sha256Hex,
   THAW_VERSION,
 } from "../../runtime/snapshot/mod.ts";
+import { configHash, configIdentityOf } from "../../journal/mod.ts";
 import { RackDeployError, snapshotRackBundle } from "./rack.ts";
 
 /** Progress of a deploy, for the display. */

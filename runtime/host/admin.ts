@@ -16,13 +16,13 @@
  */
 
 import {
-  acceptJournal,
   BundleError,
   type BundleManifest,
   checkBundleFiles,
   moduleIdentity,
   safeRelativePath,
 } from "../snapshot/mod.ts";
+import { acceptJournal } from "../../journal/mod.ts";
 
 /** Options of {@link createAdminHandler}. */
 export interface AdminOptions {

@@ -13,8 +13,9 @@
  * - `instance_image.ts` and `os_state.ts`: memory, globals, rewind data, fs changes, fds and sockets
  *   as journal records, and back.
  * - `capture.ts` {@link captureApp}: boot, warm up, snapshot (deploy time).
- * - `accept.ts` {@link acceptJournal}: is this journal for this module and config, intact, young
- *   enough?
+ * - journal/'s `acceptJournal` (journal/accept.ts): is this journal for this module and config,
+ *   intact, young enough? It lives with the codec, so that a host can check a journal without
+ *   loading this engine.
  * - `restore.ts` {@link restoreInstance}; `boot.ts` {@link bootOrRestore} and the Worker's `boot`
  *   ({@link SNAPSHOT_BOOT_URL}): restore, or cold-boot with the reason.
  * - `bundle.ts`: the deploy bundle's manifest and checks (the admin API uses them).
@@ -76,20 +77,6 @@ export {
   type SnapshotPolicyOptions,
   type TriggerName,
 } from "./trigger.ts";
-export {
-  type AcceptedJournal,
-  acceptJournal,
-  type AcceptOptions,
-  checkJournal,
-  checkMaxAge,
-  configHash,
-  type ConfigIdentity,
-  configIdentityOf,
-  type JournalChecks,
-  REJECT_REASONS,
-  type RejectedJournal,
-  type RejectReason,
-} from "../../journal/mod.ts";
 export {
   BUNDLE_FORMAT,
   BundleError,

@@ -254,7 +254,7 @@ async function fullProgram(spec: InstanceSpec): Promise<RubyProgram> {
 async function checkAge(image: MemoryImage, maxAgeMs: number, now = Date.now()): Promise<void> {
   // The common case, a young enough snapshot, loads nothing.
   if (now - Number((image.snapshotTimeNs ?? 0n) / 1_000_000n) <= maxAgeMs) return;
-  const { checkMaxAge } = await import("../../snapshot/mod.ts");
+  const { checkMaxAge } = await import("../../../journal/mod.ts");
   const old = checkMaxAge(image.snapshotTimeNs ?? 0n, maxAgeMs, now);
   if (old) throw new (await codec()).RubyJournalError(old.problem, old.reason);
 }
