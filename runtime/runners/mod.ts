@@ -6,9 +6,10 @@
  *   virtual connections ({@linkcode createProxyRunner}).
  * - `wcgi`: RFC 3875 CGI, one fresh instance per request ({@linkcode createWcgiRunner}).
  * - `rack`: a Ruby Rack app on ruby.wasm, booted or restored from its journal. Its face is
- *   `./rack.ts` (`createRackRunner`, `RACK_BOOT_URL`, the snapshot and hints tools), loaded only
- *   by what needs Ruby ({@linkcode loadRackRunner}), so that the host and every instance Worker
- *   of a C app load neither the Ruby runner nor the journal codec.
+ *   `./rack.ts` (`createRackRunner`, the snapshot and hints tools), loaded only by what needs
+ *   Ruby, so that the host and every instance Worker of a C app load neither the Ruby runner nor
+ *   the journal codec. A host loads only `./rack_host.ts`, the part its main thread needs
+ *   ({@linkcode loadRackRunner}), and starts Workers on {@linkcode RACK_BOOT_URL}.
  *
  * @example
  * ```ts
@@ -45,7 +46,6 @@ export {
   type WcgiRunnerOptions,
 } from "./wcgi.ts";
 
-/** What the host needs from the Rack runner (rack.ts). */
 /**
  * URL of the instance Worker boot function for rack apps (the Worker's `bootUrl`): it
  * restores from `spec.journalPath` when set, else boots; the app is the spec's `/app` mount.
@@ -54,9 +54,8 @@ export {
  */
 export const RACK_BOOT_URL: string = new URL("./ruby/boot.ts", import.meta.url).href;
 
+/** What the host needs from the Rack runner (rack_host.ts), beside {@linkcode RACK_BOOT_URL}. */
 export interface RackSupport {
-  /** URL of the Worker boot function for rack apps. */
-  RACK_BOOT_URL: string;
   /** Prepares ruby.wasm for instances (returns prepared bytes unchanged). */
   prepareRubyModule(bytes: Uint8Array): Promise<Uint8Array>;
   /** File name of a bundle's restore-only module, beside its prepared module. */
@@ -78,13 +77,13 @@ export interface RackSupport {
 }
 
 /**
- * Loads the Rack runner on demand: it pulls in the Ruby support code, which only rack apps
- * need. The specifier is computed so that loading (and type-checking) a non-Ruby host never
- * touches it.
+ * Loads the Rack runner's host side on demand (rack_host.ts: the module preparation and the
+ * journal decode), which only rack apps need. The specifier is computed so that loading (and
+ * type-checking) a non-Ruby host never touches it.
  *
  * @example
  * ```ts ignore
- * const { RACK_BOOT_URL, prepareRubyModule } = await loadRackRunner();
+ * const { prepareRubyModule, decodeSharedJournal } = await loadRackRunner();
  * ```
  */
 export function loadRackRunner(): Promise<RackSupport> {

@@ -44,13 +44,12 @@ export {
 export { RubyError } from "./ruby/abi.ts";
 export { GuestAbortedError } from "./ruby/instance.ts";
 export { JS_INTEROP_MESSAGE } from "./ruby/js_interop.ts";
+export { APP_MOUNT } from "./ruby/prelude.ts";
 export {
-  APP_MOUNT,
   type InstanceOptions,
   loadRubyProgram,
   type MemoryImage,
   newMemory,
-  prepareRubyModule,
   type RackApp,
   RubyInstance,
   type RubyProgram,
@@ -61,6 +60,7 @@ export {
   inspectModule,
   isPrepared,
   type PreparedLayout,
+  prepareRubyModule,
   readLayout,
   readLayoutFromBytes,
   restoreOnlyModule,

@@ -2,7 +2,8 @@
  * The host's side of the Rack runner: what a host's main thread needs to serve rack apps (check
  * and prepare the module, decode a journal once per process and share it with the instance
  * Workers) without loading the Ruby runtime, which only the Workers run. `loadRackRunner()`
- * (runners/mod.ts) loads this module; `rack.ts` re-exports it with the rest of the runner.
+ * (runners/mod.ts) loads this module; `rack.ts` re-exports `decodeSharedJournal` with the rest of
+ * the runner.
  *
  * @example
  * ```ts ignore
@@ -18,10 +19,9 @@ import { readRackApp } from "./ruby/rack_runner.ts";
 import { readWholeFileShared } from "./ruby/read_file.ts";
 import { readLayoutFromBytes } from "./ruby/wasm_module.ts";
 
-export { RACK_BOOT_URL } from "./mod.ts";
 export { APP_MOUNT } from "./ruby/prelude.ts";
-export { readRackApp, RUBY_RESTORE_MODULE } from "./ruby/rack_runner.ts";
-export { readWholeFile, readWholeFileShared } from "./ruby/read_file.ts";
+export { RUBY_RESTORE_MODULE } from "./ruby/rack_runner.ts";
+export { readWholeFile } from "./ruby/read_file.ts";
 export { prepareRubyModule } from "./ruby/wasm_module.ts";
 
 /** What {@linkcode decodeSharedJournal} gives the host to post to each instance Worker. */

@@ -19,8 +19,8 @@
  */
 
 import type { BootResult, InstanceSpec } from "../../instance/mod.ts";
+import { APP_MOUNT } from "./prelude.ts";
 import {
-  APP_MOUNT,
   loadRubyProgram,
   type MemoryImage,
   RubyInstance,

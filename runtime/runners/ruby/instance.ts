@@ -23,7 +23,6 @@ import {
 } from "./wasm_module.ts";
 
 import { APP_MOUNT, RUBY_ARGS } from "./prelude.ts";
-export { APP_MOUNT, RUBY_ARGS };
 const PAGE = 65536;
 
 /** A prepared, compiled ruby.wasm: made once per process, shared by every instance. */
@@ -37,8 +36,6 @@ export interface RubyProgram {
   /** Milliseconds spent compiling. */
   readonly compileMs: number;
 }
-
-export { prepareRubyModule };
 
 /**
  * Compiles a ruby.wasm reactor, preparing it first unless the bytes are already prepared. Given a
