@@ -29,14 +29,13 @@ import type { InstanceSpec } from "../runtime/instance/mod.ts";
 import {
   bootOrRestore,
   guestConfigOf,
-  guestConnection,
   moduleIdentity,
   readPrepareInfo,
   restoreInstance,
   type RestoreSource,
 } from "../runtime/snapshot/mod.ts";
 import { acceptJournal, configHash } from "../journal/mod.ts";
-import { createProxyRunner } from "../runtime/runners/mod.ts";
+import { createProxyRunner, vnetConnection } from "../runtime/runners/mod.ts";
 import { buildGuest } from "../tests/runtime/snapshot/_guests.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -132,7 +131,7 @@ async function onceDecoded(s: Setup, path: string): Promise<Sample> {
   await r.resumed;
   const port = r.guest.net.listeners()[0].address.port;
   const runner = createProxyRunner({
-    connect: () => Promise.resolve(guestConnection(r.guest.net.connect(port))),
+    connect: () => Promise.resolve(vnetConnection(r.guest.net.connect(port))),
   });
   const t1 = performance.now();
   const res = await runner.handle(new Request(`http://app.localhost${path}`));

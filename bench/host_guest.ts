@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import { instantiate } from "../runtime/instantiate/mod.ts";
-import { createProxyRunner } from "../runtime/runners/mod.ts";
+import { createProxyRunner, vnetConnection } from "../runtime/runners/mod.ts";
 import { VirtualNetwork } from "../runtime/vnet/mod.ts";
 
 const total = Number(Deno.args[0] ?? 50_000);
@@ -28,14 +28,7 @@ proc.start(instance).catch((err) => console.error("guest stopped:", err));
 const { address } = await net.firstListen();
 const runner = createProxyRunner({
   maxConnections: connections,
-  connect: () => {
-    const s = net.connect(address.port);
-    return Promise.resolve({
-      read: () => s.readAsync(),
-      write: (c: Uint8Array) => s.writeAsync(c),
-      close: () => s.close(),
-    });
-  },
+  connect: () => Promise.resolve(vnetConnection(net.connect(address.port))),
 });
 const request = {
   method: "GET",

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { requestHead } from "../runners/mod.ts";
 import { decodeResponseHead, encodeRequestHead, Ring } from "./ring.ts";
 import type { HostToWorker, InstanceSpec, WorkerToHost } from "./worker.ts";
 
@@ -251,6 +252,8 @@ class Instance {
   state: "booting" | "ready" | "dead" = "booting";
   readonly pending = new Map<number, Pending>();
   phases: Record<string, number> = {};
+  /** Its runner takes requests encoded as HTTP/1.1 (see `WorkerToHost` "ready"). */
+  wire = false;
   ready: Promise<void>;
   /** performance.now() when the last request finished, for scale to zero. */
   idleSince = performance.now();
@@ -272,8 +275,9 @@ class Instance {
     this.toHost = new Ring(this.ringBuffers[1]);
   }
 
-  booted(phases: Record<string, number>) {
+  booted(phases: Record<string, number>, wire: boolean) {
     this.phases = phases;
+    this.wire = wire;
     this.state = "ready";
     this.#markReady();
   }
@@ -406,11 +410,13 @@ export class AppPool {
         rings: inst.ringBuffers,
       };
       worker.postMessage(init);
+      // While requests are in flight the ring is polled for a while before it parks, so the
+      // Worker need not wake this thread for each batch of answers.
       inst.toHost.consume((head, body) => {
         // A complete response comes as a compact text head; anything else as JSON.
         if (typeof head === "string") this.#onResponse(inst, decodeResponseHead(head), body, true);
         else this.#onMessage(inst, { ...(head as WorkerToHost), body } as WorkerToHost);
-      });
+      }, () => inst.pending.size > 0);
       let bootTimer: ReturnType<typeof setTimeout> | undefined;
       const bootLimit = new Promise<never>((_, reject) => {
         bootTimer = setTimeout(
@@ -437,7 +443,7 @@ export class AppPool {
   #onMessage(inst: Instance, m: WorkerToHost) {
     switch (m.t) {
       case "ready":
-        inst.booted(m.phases);
+        inst.booted(m.phases, m.wire === true);
         return;
       case "boot-error":
         inst.bootFailed(new Error(m.message));
@@ -562,15 +568,31 @@ export class AppPool {
    * @throws {InstanceError} 504 past the time limit, 502 on a crash or boot failure, 503 when
    * overloaded or shutting down, or the guest's own status when the runner failed.
    */
-  async dispatch(request: PoolRequest): Promise<PoolResponse> {
+  dispatch(request: PoolRequest): Promise<PoolResponse> {
+    // The common case, a warm instance with room, without the slow path's async machinery.
+    if (!this.#closed) {
+      const warm = this.#pick();
+      if (warm) {
+        this.#scaleOutIfBusy(warm);
+        return this.#send(warm, request, false);
+      }
+    }
+    return this.#dispatchSlow(request);
+  }
+
+  /** Scales out in the background when every warm instance is already busy. */
+  #scaleOutIfBusy(warm: Instance) {
+    if (warm.pending.size > 0 && this.#instances.length < this.#o.maxInstances) {
+      if (!this.#instances.some((i) => i.state === "booting")) this.#spawn();
+    }
+  }
+
+  async #dispatchSlow(request: PoolRequest): Promise<PoolResponse> {
     while (true) {
       if (this.#closed) throw new InstanceError(503, "closed", "The server is shutting down");
       const warm = this.#pick();
       if (warm) {
-        // Scale out in the background when every warm instance is already busy.
-        if (warm.pending.size > 0 && this.#instances.length < this.#o.maxInstances) {
-          if (!this.#instances.some((i) => i.state === "booting")) this.#spawn();
-        }
+        this.#scaleOutIfBusy(warm);
         return this.#send(warm, request, false);
       }
       const booting = this.#instances.find((i) =>
@@ -602,10 +624,17 @@ export class AppPool {
       inst.pending.set(id, { resolve, reject, deadline, cold });
       const { method, url, headers, body } = request;
       const bytes = body ? new Uint8Array(body) : null;
-      const head = encodeRequestHead(id, method, url, headers);
-      const sent = head === null
-        ? inst.toWorker.tryWrite({ t: "req", id, method, url, headers }, bytes)
-        : inst.toWorker.tryWriteText(head, bytes);
+      let sent: boolean;
+      if (inst.wire) {
+        // Encoded once, here: the Worker hands these bytes to the guest as they are.
+        const head = requestHead(method, url, headers, bytes?.length ?? 0);
+        sent = inst.toWorker.tryWriteBytes(id, head, bytes);
+      } else {
+        const head = encodeRequestHead(id, method, url, headers);
+        sent = head === null
+          ? inst.toWorker.tryWrite({ t: "req", id, method, url, headers }, bytes)
+          : inst.toWorker.tryWriteText(head, bytes);
+      }
       if (!sent) {
         const message: HostToWorker = { t: "req", id, method, url, headers, body };
         inst.worker!.postMessage(message, body ? [body] : []);

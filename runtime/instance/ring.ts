@@ -5,8 +5,10 @@
  * would cap a host at well under half of plain `Deno.serve` throughput; under load the ring
  * carries many messages per wake-up.
  *
- * Messages are a head (JSON, or a string the caller encoded) plus optional raw bytes. Anything that does not fit goes by
- * `postMessage` instead (the caller falls back when {@linkcode Ring.tryWrite} returns false).
+ * Messages are a head (JSON, or a string the caller encoded) plus optional raw bytes, or a
+ * numeric tag plus bytes ({@linkcode Ring.tryWriteBytes}: the host's HTTP/1.1 requests for a proxy
+ * guest, which the Worker hands on without decoding). Anything that does not fit goes by
+ * `postMessage` instead (the caller falls back when a write returns false).
  *
  * @module
  */
@@ -23,10 +25,19 @@ const WRAP = 0xffffffff;
 const ASCII = 0x80000000;
 /** Set in a message's head length word when the head is a caller-encoded string, not JSON. */
 const TEXT = 0x40000000;
-const LENGTH = 0x3fffffff;
+/** Set in a message's head length word when a u32 tag follows it and the rest is plain bytes. */
+const TAGGED = 0x20000000;
+const LENGTH = 0x1fffffff;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/**
+ * Event-loop turns a polling consumer ({@linkcode Ring.readable}) looks again before it parks.
+ * The host polls its response rings while requests are in flight: a wake-up through
+ * `Atomics.waitAsync` costs both threads more than the turns (measured in BENCHMARKS.md, Host).
+ */
+export const POLL_TURNS = 200;
 
 /** Default ring capacity per direction, in bytes (a power of two). */
 export const RING_CAPACITY = 1 << 20;
@@ -100,6 +111,27 @@ export class Ring {
     return this.#write(head, body, TEXT);
   }
 
+  /**
+   * Appends one message of a numeric tag (a u32) and bytes: `text` (one byte per character
+   * when it is ASCII, else UTF-8) followed by `body`. {@linkcode Ring.drain} hands it back as the
+   * tag and one fresh `Uint8Array` of text and body together, undecoded. Returns false, writing
+   * nothing, when it does not fit right now.
+   *
+   * @example
+   * ```ts
+   * import { Ring } from "./ring.ts";
+   * const sab = Ring.allocate(1024);
+   * new Ring(sab).tryWriteBytes(7, "GET / HTTP/1.1\r\n\r\n", null);
+   * new Ring(sab).drain((tag, bytes) => console.assert(tag === 7 && (bytes as Uint8Array).length === 18));
+   * ```
+   */
+  tryWriteBytes(tag: number, text: string, body: Uint8Array | null): boolean {
+    this.#tag = tag >>> 0;
+    return this.#write(text, body, TAGGED);
+  }
+
+  #tag = 0;
+
   #write(text: string, body: Uint8Array | null, flags: number): boolean {
     // Heads are nearly always ASCII: then the string is copied in as is, with no encoder call
     // and no temporary buffer, and the reader knows it may decode it the same way.
@@ -111,7 +143,8 @@ export class Ring {
       }
     }
     const jsonLength = json === null ? text.length : json.length;
-    const size = 8 + jsonLength + (body?.length ?? 0);
+    const at = flags === TAGGED ? 12 : 8; // where the head's bytes start
+    const size = at + jsonLength + (body?.length ?? 0);
     const padded = (size + 3) & ~3;
     if (padded > this.maxMessage) return false;
     const cap = this.#capacity;
@@ -130,11 +163,12 @@ export class Ring {
     this.#u32[(off >> 2) + 1] =
       (json === null ? jsonLength | ASCII | flags : jsonLength | flags) >>>
       0;
+    if (flags === TAGGED) this.#u32[(off >> 2) + 2] = this.#tag;
     if (json === null) {
       const u8 = this.#u8;
-      for (let i = 0, at = off + 8; i < jsonLength; i++) u8[at + i] = text.charCodeAt(i);
-    } else this.#u8.set(json, off + 8);
-    if (body) this.#u8.set(body, off + 8 + jsonLength);
+      for (let i = 0, to = off + at; i < jsonLength; i++) u8[to + i] = text.charCodeAt(i);
+    } else this.#u8.set(json, off + at);
+    if (body) this.#u8.set(body, off + at + jsonLength);
     Atomics.store(this.#ctl, W, (w + padded) | 0);
     // Waking a consumer parked in Atomics.waitAsync costs this thread about 40 µs (a futex call
     // and a task posted to the consumer's isolate). Deno.serve hands over one request per
@@ -162,8 +196,9 @@ export class Ring {
 
   /**
    * Reads every available message, in order. A head written with {@linkcode Ring.tryWriteText}
-   * arrives as that string; one written with {@linkcode Ring.tryWrite} arrives parsed. Returns
-   * how many were read.
+   * arrives as that string; one written with {@linkcode Ring.tryWrite} arrives parsed; one
+   * written with {@linkcode Ring.tryWriteBytes} arrives as its tag (a number), with all its
+   * bytes as the body. Returns how many were read.
    */
   drain(onMessage: (head: unknown, body: Uint8Array<ArrayBuffer> | null) => void): number {
     const cap = this.#capacity;
@@ -179,6 +214,12 @@ export class Ring {
         continue;
       }
       const word = this.#u32[(off >> 2) + 1];
+      if ((word & TAGGED) !== 0) {
+        messages.push([this.#u32[(off >> 2) + 2], this.#u8.slice(off + 12, off + size)]);
+        r = (r + ((size + 3) & ~3)) >>> 0;
+        count++;
+        continue;
+      }
       const jsonLength = word & LENGTH;
       const bytes = this.#u8.subarray(off + 8, off + 8 + jsonLength);
       const text = (word & ASCII) !== 0 && jsonLength <= 4096
@@ -198,8 +239,18 @@ export class Ring {
     return count;
   }
 
-  /** Resolves when messages are available or the ring is closed. */
-  async readable(): Promise<void> {
+  /**
+   * Resolves when messages are available or the ring is closed. With `poll`, and while it says
+   * so, it first looks again on each of the next {@linkcode POLL_TURNS} event-loop turns before
+   * it parks: the producer skips its wake-up (a cross-thread call) while this end is not parked.
+   */
+  async readable(poll?: () => boolean): Promise<void> {
+    if (poll !== undefined) {
+      for (let i = 0; i < POLL_TURNS && poll() && !this.closed; i++) {
+        if (Atomics.load(this.#ctl, W) !== Atomics.load(this.#ctl, R)) return;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
     while (!this.closed) {
       Atomics.store(this.#ctl, WAITING, 1);
       const w = Atomics.load(this.#ctl, W);
@@ -220,10 +271,11 @@ export class Ring {
    */
   async consume(
     onMessage: (head: unknown, body: Uint8Array<ArrayBuffer> | null) => void,
+    poll?: () => boolean,
   ): Promise<void> {
     while (!this.closed) {
       this.drain(onMessage);
-      await this.readable();
+      await this.readable(poll);
     }
   }
 }

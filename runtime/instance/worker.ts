@@ -18,6 +18,7 @@ import {
   guestConnections,
   type Runner,
   type RunnerKind,
+  vnetConnection,
 } from "../runners/mod.ts";
 import { VirtualNetwork } from "../vnet/mod.ts";
 import { bytesInput, CollectOutput, lineSink, type Process, RIGHTS_SOCKET } from "../wasi/mod.ts";
@@ -101,7 +102,15 @@ export type HostToWorker =
 export type WorkerToHost =
   | { t: "blank" }
   | { t: "preloaded" }
-  | { t: "ready"; phases: Record<string, number> }
+  | {
+    t: "ready";
+    phases: Record<string, number>;
+    /**
+     * The runner takes requests as HTTP/1.1 bytes (`Runner.handleWire`): the host then writes
+     * each request on the ring encoded once, as a tagged message.
+     */
+    wire?: boolean;
+  }
   | { t: "boot-error"; message: string }
   | {
     t: "res";
@@ -243,14 +252,7 @@ async function bootProxy(module: WebAssembly.Module, spec: InstanceSpec): Promis
   const listening = performance.now();
   const runner = createProxyRunner({
     maxConnections: guestConnections(module),
-    connect: () => {
-      const stream = net.connect(port);
-      return Promise.resolve({
-        read: () => stream.readAsync(),
-        write: (chunk: Uint8Array) => stream.writeAsync(chunk),
-        close: () => stream.close(),
-      });
-    },
+    connect: () => Promise.resolve(vnetConnection(net.connect(port))),
   });
   return {
     runner,
@@ -309,11 +311,13 @@ async function init(message: Extract<HostToWorker, { t: "init" }>) {
       () => post({ t: "fatal", message: `${message.spec.name}: the guest exited` }),
       (err) => post({ t: "fatal", message: `${message.spec.name}: ${describe(err)}` }),
     );
-    post({ t: "ready", phases: result.phases });
+    post({ t: "ready", phases: result.phases, wire: runner.handleWire !== undefined });
     if (message.rings) {
       toHost = new Ring(message.rings[1]);
       new Ring(message.rings[0]).consume((head, body) => {
-        // Requests come as compact text heads, or as JSON when a field held a NUL.
+        // A request encoded as HTTP/1.1 comes tagged with its id.
+        if (typeof head === "number") return serveWire(head, body!);
+        // Others come as compact text heads, or as JSON when a field held a NUL.
         const req = typeof head === "string"
           ? decodeRequestHead(head)
           : head as Omit<Extract<HostToWorker, { t: "req" }>, "body" | "t">;
@@ -330,6 +334,29 @@ async function init(message: Extract<HostToWorker, { t: "init" }>) {
   } catch (err) {
     post({ t: "boot-error", message: describe(err) });
   }
+}
+
+/** Serves a request the host encoded as HTTP/1.1 (head and body as the guest reads them). */
+function serveWire(id: number, bytes: Uint8Array) {
+  const start = performance.now();
+  const handleWire = runner?.handleWire;
+  if (handleWire === undefined) {
+    fail(id, new Error("The instance received an encoded request its runner cannot take"));
+    return;
+  }
+  const space = bytes.indexOf(32);
+  const method = String.fromCharCode.apply(
+    null,
+    bytes.subarray(0, space < 0 ? 0 : space) as unknown as number[],
+  );
+  handleWire(method, bytes, (result) => {
+    if (result instanceof Error) fail(id, result);
+    else if (result instanceof Response) sendResponse(id, result, start);
+    else {
+      const exec = performance.now() - start;
+      post({ t: "res", id, ...result, end: true, exec });
+    }
+  });
 }
 
 async function serve(message: Extract<HostToWorker, { t: "req" }>) {
@@ -368,6 +395,11 @@ async function serve(message: Extract<HostToWorker, { t: "req" }>) {
     fail(id, err);
     return;
   }
+  await sendResponse(id, response, start);
+}
+
+/** Sends a `Response`: in one message when its body ends within the inline limit, else streamed. */
+async function sendResponse(id: number, response: Response, start: number) {
   const exec = performance.now() - start;
   const head = {
     id,

@@ -23,7 +23,8 @@
  * @module
  */
 
-export type { RawRequest, RawResponse, Runner, RunnerKind } from "./runner.ts";
+export type { RawRequest, RawResponse, Runner, RunnerKind, WireResult } from "./runner.ts";
+export { HOP_BY_HOP, parseResponseHead, requestHead } from "./http1.ts";
 export {
   byteReader,
   connectionFromStreams,
@@ -35,6 +36,8 @@ export {
   readResponse,
   type ResponseHead,
   serializeRequestHead,
+  type SyncConnection,
+  vnetConnection,
 } from "./proxy.ts";
 export {
   cgiEnvironment,

@@ -1,17 +1,33 @@
 /**
  * The proxy runner: the guest is an HTTP/1.1 server listening on a virtual port (or on the
  * pre-opened fd 3 of a preview1 server). Each request is written into a virtual connection and
- * the guest's answer is parsed back into a streamed {@linkcode Response}.
+ * the guest's answer is parsed back into plain data or a streamed {@linkcode Response}.
  *
  * Connections are kept alive and reused. By default one request is in flight at a time, because
  * many guests are single-threaded accept loops: a second connection would wait in the backlog
  * while the guest keeps reading the first. Event-loop guests can be given several connections
  * (`maxConnections`), one request on each, so that one wake-up of the guest serves many.
  *
+ * Over a virtual-network connection (which has synchronous calls, {@linkcode SyncConnection})
+ * the runner reads the guest's answer as it is written: the stream calls back when the guest
+ * sends, and one microtask parses every connection that changed. A small answer then costs no
+ * promise at all, and the request may arrive already encoded ({@linkcode Runner.handleWire}).
+ * Streamed bodies, and connections without synchronous calls, are read with a pull reader.
+ *
  * @module
  */
 
-import type { RawRequest, RawResponse, Runner } from "./runner.ts";
+import type { VStream } from "../vnet/mod.ts";
+import {
+  encodeHead,
+  type Framing,
+  framingOf,
+  type ParsedResponseHead,
+  parseResponseHead,
+  ProxyProtocolError,
+  requestHead,
+} from "./http1.ts";
+import type { RawRequest, RawResponse, Runner, WireResult } from "./runner.ts";
 
 /**
  * A byte duplex to the guest, as a virtual-network connect returns it. Plain calls rather than
@@ -24,6 +40,21 @@ export interface GuestConnection {
   write(chunk: Uint8Array): Promise<void>;
   /** Tears the connection down in both directions. */
   close(): void;
+  /** Synchronous calls, when the connection has them (virtual-network connections do). */
+  sync?: SyncConnection;
+}
+
+/** The synchronous side of a {@linkcode GuestConnection}: what reading as the guest writes needs. */
+export interface SyncConnection {
+  /**
+   * Queues bytes for the guest now, whatever its buffer holds (the host bounds request sizes),
+   * taking ownership of them.
+   */
+  write(chunk: Uint8Array): void;
+  /** The next bytes the guest wrote; null at end of stream; undefined when nothing is there yet. */
+  take(): Uint8Array | null | undefined;
+  /** Calls `listener` synchronously whenever the connection changes; null stops it. */
+  watch(listener: (() => void) | null): void;
 }
 
 /**
@@ -62,6 +93,31 @@ export function connectionFromStreams(
   };
 }
 
+/**
+ * Wraps the host's end of a virtual-network connection as a {@linkcode GuestConnection}, with
+ * its synchronous calls.
+ *
+ * @example
+ * ```ts ignore
+ * import { createProxyRunner, vnetConnection } from "./proxy.ts";
+ * const runner = createProxyRunner({ connect: () => Promise.resolve(vnetConnection(net.connect(8080))) });
+ * ```
+ */
+export function vnetConnection(stream: VStream): GuestConnection {
+  return {
+    read: () => stream.readAsync(),
+    write: (chunk) => stream.writeAsync(chunk),
+    close: () => stream.close(),
+    sync: {
+      write: (chunk) => {
+        stream.write(chunk);
+      },
+      take: () => stream.take(),
+      watch: (listener) => stream.watch(listener),
+    },
+  };
+}
+
 /** Options for {@linkcode createProxyRunner}. */
 export interface ProxyRunnerOptions {
   /** Opens a fresh connection to the guest's HTTP port. */
@@ -81,44 +137,17 @@ export interface ProxyRunnerOptions {
   maxHeadBytes?: number;
 }
 
-/**
- * The guest broke the HTTP/1.1 protocol or went away. The host answers it with a 502.
- *
- * @example
- * ```ts
- * import { ProxyProtocolError } from "./proxy.ts";
- * const err = new ProxyProtocolError("Guest closed the connection before the response head");
- * console.assert(err.status === 502);
- * ```
- */
-export class ProxyProtocolError extends Error {
-  /** HTTP status the host answers with. */
-  readonly status = 502;
-  /** Creates the error; `message` names what the guest did wrong. */
-  constructor(message: string) {
-    super(message);
-    this.name = "ProxyProtocolError";
-  }
-}
+export { ProxyProtocolError };
+export type { ResponseHead } from "./http1.ts";
 
 const CRLF = new Uint8Array([13, 10]);
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-  "content-length",
-]);
-const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 const WRITE_CHUNK = 64 * 1024;
-// RFC 9110 field-value characters: visible ASCII, space, tab and obs-text.
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const EMPTY = new Uint8Array(0);
 /** Bodies with a Content-Length up to this size are read whole and answered as plain data. */
 const INLINE_BODY = 256 * 1024;
+/** The guest closed a connection before any byte of its answer (a stale kept-alive one, maybe). */
+const CLOSED_BEFORE_STATUS = "Guest closed the connection in the middle of a response status line";
 
 /**
  * Serializes the head of an HTTP/1.1 request. The body length must be known: the host
@@ -132,61 +161,44 @@ const INLINE_BODY = 256 * 1024;
  * ```
  */
 export function serializeRequestHead(request: Request, bodyLength: number): Uint8Array {
-  return serializeHead(request.method, request.url, request.headers, bodyLength);
+  return encodeHead(requestHead(request.method, request.url, request.headers, bodyLength));
 }
 
-function serializeHead(
-  method: string,
-  rawUrl: string,
-  headers: Iterable<[string, string]>,
-  bodyLength: number,
-): Uint8Array {
-  // The path starts at the first "/" after "scheme://host".
-  const slash = rawUrl.indexOf("/", rawUrl.indexOf("//") + 2);
-  const target = slash < 0 ? "/" : rawUrl.slice(slash).replace(/#.*$/, "");
-  let head = `${method} ${target} HTTP/1.1\r\n`;
-  let hasHost = false;
-  for (const [name, value] of headers) {
-    if (HOP_BY_HOP.has(name)) continue;
-    if (name === "host") hasHost = true;
-    head += `${name}: ${value}\r\n`;
-  }
-  if (!hasHost) head += `host: ${new URL(rawUrl).host}\r\n`;
-  const bodyAllowed = bodyLength > 0 || !(method === "GET" || method === "HEAD");
-  if (bodyAllowed) head += `content-length: ${bodyLength}\r\n`;
-  head += "connection: keep-alive\r\n\r\n";
-  return asciiEncode(head);
+/** The request as the bytes a guest reads: head, then body. */
+function wireBytes(request: RawRequest): Uint8Array {
+  const body = request.body;
+  const head = encodeHead(
+    requestHead(request.method, request.url, request.headers, body?.length ?? 0),
+  );
+  if (!body || body.length === 0) return head;
+  return concat(head, body);
 }
 
-/** UTF-8 encodes `text`; plain ASCII (every usual head) without a call into the runtime. */
-function asciiEncode(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 127) return encoder.encode(text);
-    out[i] = c;
-  }
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
   return out;
-}
-
-/** Decodes latin1 bytes; small heads without a call into the runtime. */
-function latin1Decode(bytes: Uint8Array): string {
-  if (bytes.length > 4096) return latin1.decode(bytes);
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** A pull-based byte reader with put-back, over a guest's readable side. */
 class ByteReader {
   #read: () => Promise<Uint8Array | null>;
-  #buf: Uint8Array = new Uint8Array(0);
+  #buf: Uint8Array;
   #eof = false;
 
-  constructor(read: () => Promise<Uint8Array | null>) {
+  constructor(read: () => Promise<Uint8Array | null>, buffered: Uint8Array = EMPTY) {
     this.#read = read;
+    this.#buf = buffered;
   }
 
   get buffered(): number {
     return this.#buf.length;
+  }
+
+  /** Every buffered byte, without consuming it. */
+  peek(): Uint8Array {
+    return this.#buf;
   }
 
   /** Reads more bytes into the buffer; false at end of stream. */
@@ -198,13 +210,7 @@ class ByteReader {
       return false;
     }
     if (value.length === 0) return true;
-    if (this.#buf.length === 0) this.#buf = value;
-    else {
-      const merged = new Uint8Array(this.#buf.length + value.length);
-      merged.set(this.#buf);
-      merged.set(value, this.#buf.length);
-      this.#buf = merged;
-    }
+    this.#buf = this.#buf.length === 0 ? value : concat(this.#buf, value);
     return true;
   }
 
@@ -243,25 +249,6 @@ class ByteReader {
     return out;
   }
 
-  /**
-   * The lines of a response head (status line and headers, without the blank line) when the
-   * whole head, starting with "H", is buffered within `limit` bytes; it is consumed. Null
-   * otherwise, and nothing is consumed.
-   */
-  headBlock(limit: number): string[] | null {
-    const buf = this.#buf;
-    if (buf.length === 0 || buf[0] !== 72) return null;
-    const end = Math.min(buf.length, limit + 4);
-    for (let i = 0; i + 3 < end; i++) {
-      if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
-        const text = latin1Decode(buf.subarray(0, i));
-        this.#buf = buf.subarray(i + 4);
-        return text.split("\r\n");
-      }
-    }
-    return null;
-  }
-
   /** Reads a CRLF-terminated line (without the CRLF), at most `limit` bytes. */
   async line(limit: number, what: string): Promise<string> {
     let from = 0;
@@ -283,106 +270,24 @@ class ByteReader {
   }
 }
 
-/** How a response body is framed on the wire. */
-type Framing =
-  | { kind: "none" }
-  | { kind: "length"; length: number }
-  | { kind: "chunked" }
-  | { kind: "close" };
-
-/** A parsed response head. */
-export interface ResponseHead {
-  /** Status code, 100-999. */
-  status: number;
-  /** Reason phrase as sent. */
-  statusText: string;
-  /** Header pairs (lower-case names) without the hop-by-hop ones. */
-  headers: [string, string][];
-  /** False when the guest asked to close the connection after this response. */
-  keepAlive: boolean;
+/** The error for a guest that closed its side partway through a response head. */
+function closedMidHead(buffered: Uint8Array): ProxyProtocolError {
+  return new ProxyProtocolError(
+    buffered.length === 0 || buffered.indexOf(10) < 0
+      ? CLOSED_BEFORE_STATUS
+      : "Guest closed the connection in the middle of a response header",
+  );
 }
 
-async function readHead(
-  reader: ByteReader,
-  maxHeadBytes: number,
-): Promise<ResponseHead & { framingHeaders: { te?: string; cl?: string } }> {
-  // Usually the whole head has arrived already: split it at once instead of line by line.
-  if (reader.buffered === 0) await reader.fill(); // at EOF, line() below reports it
-  const block = reader.headBlock(maxHeadBytes);
-  let at = 0;
-  let statusLine = block ? block[at++] : await reader.line(maxHeadBytes, "response status line");
-  // Tolerate stray blank lines before the status line (RFC 9112 section 2.2).
-  while (statusLine === "") statusLine = await reader.line(maxHeadBytes, "response status line");
-  const match = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
-  if (!match) {
-    throw new ProxyProtocolError(
-      `Guest sent a malformed status line ${JSON.stringify(statusLine.slice(0, 80))}; ` +
-        `expected "HTTP/1.1 200 OK"`,
-    );
-  }
-  const http10 = match[1] === "0";
-  const status = Number(match[2]);
-  if (status < 100) {
-    throw new ProxyProtocolError(`Guest sent status ${status}, which is below 100`);
-  }
-  const headers: [string, string][] = [];
-  const framingHeaders: { te?: string; cl?: string } = {};
-  let connection = "";
-  let total = statusLine.length;
+async function readHead(reader: ByteReader, maxHeadBytes: number): Promise<ParsedResponseHead> {
   while (true) {
-    const line = block
-      ? (at < block.length ? block[at++] : "")
-      : await reader.line(maxHeadBytes, "response header");
-    if (line === "") break;
-    total += line.length + 2;
-    if (total > maxHeadBytes) {
-      throw new ProxyProtocolError(`Guest sent response headers longer than ${maxHeadBytes} bytes`);
+    const head = reader.buffered > 0 ? parseResponseHead(reader.peek(), maxHeadBytes) : null;
+    if (head !== null) {
+      reader.take(head.size);
+      return head;
     }
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).toLowerCase();
-    if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
-      throw new ProxyProtocolError(
-        `Guest sent a malformed header line ${JSON.stringify(line.slice(0, 80))}`,
-      );
-    }
-    const value = line.slice(colon + 1).trim();
-    if (name === "transfer-encoding") framingHeaders.te = value.toLowerCase();
-    else if (name === "content-length") {
-      if (framingHeaders.cl !== undefined && framingHeaders.cl !== value) {
-        throw new ProxyProtocolError("Guest sent conflicting Content-Length headers");
-      }
-      framingHeaders.cl = value;
-    } else if (name === "connection") connection = value.toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
-    if (!FIELD_VALUE.test(value)) {
-      throw new ProxyProtocolError(`Guest sent an invalid value for header ${name}`);
-    }
-    headers.push([name, value]);
+    if (!(await reader.fill())) throw closedMidHead(reader.peek());
   }
-  const keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
-  return { status, statusText: match[3] ?? "", headers, keepAlive, framingHeaders };
-}
-
-function framingOf(
-  method: string,
-  status: number,
-  te: string | undefined,
-  cl: string | undefined,
-): Framing {
-  if (method === "HEAD" || status === 204 || status === 304 || status < 200) {
-    return { kind: "none" };
-  }
-  if (te !== undefined) {
-    if (te.split(",").map((s) => s.trim()).at(-1) === "chunked") return { kind: "chunked" };
-    return { kind: "close" };
-  }
-  if (cl !== undefined) {
-    if (!/^\d{1,15}$/.test(cl)) {
-      throw new ProxyProtocolError(`Guest sent an invalid Content-Length ${JSON.stringify(cl)}`);
-    }
-    return { kind: "length", length: Number(cl) };
-  }
-  return { kind: "close" };
 }
 
 /**
@@ -406,6 +311,15 @@ function toResponse(raw: RawResponse): Response {
   return new Response(raw.body as Uint8Array<ArrayBuffer> | null, raw);
 }
 
+/** Reads interim (1xx) heads away and returns the final one. */
+async function finalHead(r: ByteReader, maxHeadBytes: number): Promise<ParsedResponseHead> {
+  let head = await readHead(r, maxHeadBytes);
+  // Interim 1xx responses (100 Continue, 103 Early Hints) are dropped; the final one follows.
+  while (head.status < 200 && head.status !== 101) head = await readHead(r, maxHeadBytes);
+  if (head.status === 101) throw new ProxyProtocolError("Guest switched protocols; not supported");
+  return head;
+}
+
 /**
  * Reads a response head and either the whole body (a Content-Length body up to `inlineBody`
  * bytes, or none) as plain data, or a streamed `Response`.
@@ -416,11 +330,8 @@ async function readRaw(
   maxHeadBytes: number,
   inlineBody: number,
 ): Promise<{ raw?: RawResponse; response?: Response; done: Promise<boolean> }> {
-  let head = await readHead(r, maxHeadBytes);
-  // Interim 1xx responses (100 Continue, 103 Early Hints) are dropped; the final one follows.
-  while (head.status < 200 && head.status !== 101) head = await readHead(r, maxHeadBytes);
-  if (head.status === 101) throw new ProxyProtocolError("Guest switched protocols; not supported");
-  const framing = framingOf(method, head.status, head.framingHeaders.te, head.framingHeaders.cl);
+  const head = await finalHead(r, maxHeadBytes);
+  const framing = framingOf(method, head.status, head.transferEncoding, head.contentLength);
   const init = { status: head.status, statusText: head.statusText, headers: head.headers };
   if (framing.kind === "none" || (framing.kind === "length" && framing.length === 0)) {
     return { raw: { ...init, body: null }, done: Promise.resolve(head.keepAlive) };
@@ -545,21 +456,31 @@ async function writeAll(conn: GuestConnection, bytes: Uint8Array) {
   }
 }
 
-interface LiveConnection {
-  conn: GuestConnection;
-  reader: ByteReader;
+/** One request on its way through the runner. */
+interface Job {
+  method: string;
+  /** Head and body, as the guest reads them. */
+  bytes: Uint8Array;
+  respond: (result: WireResult) => void;
+  /** True once it was sent again on a fresh connection. */
+  retried: boolean;
 }
 
-/**
- * Creates the proxy runner over a guest that already listens.
- *
- * @example
- * ```ts ignore
- * import { createProxyRunner } from "./proxy.ts";
- * const runner = createProxyRunner({ connect: async () => guestConnection(net.connect(8080)) });
- * const res = await runner.handle(new Request("http://app.localhost/"));
- * ```
- */
+/** One connection to the guest. */
+interface Live {
+  conn: GuestConnection;
+  /** The pull reader, while one reads this connection; null while answers are read as written. */
+  reader: ByteReader | null;
+  /** Bytes the guest wrote that no answer took yet (read-as-written connections). */
+  buf: Uint8Array;
+  /** The guest closed its side. */
+  eof: boolean;
+  job: Job | null;
+  /** It carried an earlier request (a kept-alive connection the guest may have closed). */
+  reused: boolean;
+  dead: boolean;
+}
+
 /** Connections an event-loop guest gets at once (the host sends at most 16 requests per instance). */
 const EVENT_LOOP_CONNECTIONS = 16;
 
@@ -569,7 +490,7 @@ const EVENT_LOOP_CONNECTIONS = 16;
  * blocks in `accept` would hang on a second.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const runner = createProxyRunner({ connect, maxConnections: guestConnections(module) });
  * ```
  */
@@ -580,121 +501,270 @@ export function guestConnections(module: WebAssembly.Module): number {
   return epoll ? EVENT_LOOP_CONNECTIONS : 1;
 }
 
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/**
+ * Creates the proxy runner over a guest that already listens.
+ *
+ * @example
+ * ```ts ignore
+ * import { createProxyRunner, vnetConnection } from "./proxy.ts";
+ * const runner = createProxyRunner({ connect: async () => vnetConnection(net.connect(8080)) });
+ * const res = await runner.handle(new Request("http://app.localhost/"));
+ * ```
+ */
 export function createProxyRunner(options: ProxyRunnerOptions): Runner {
   const maxHeadBytes = options.maxHeadBytes ?? 65536;
   const maxConnections = Math.max(1, Math.floor(options.maxConnections ?? 1));
   /** Kept-alive connections with no request on them, most recently used last. */
-  const idle: LiveConnection[] = [];
+  const idle: Live[] = [];
   /** Connections open or being opened (idle ones included). */
   let open = 0;
   /** Requests waiting for a connection, oldest first. */
-  const waiting: (() => void)[] = [];
+  const waiting: Job[] = [];
+  /** Read-as-written connections that changed since the last parse. */
+  let changed: Live[] = [];
+  let parseQueued = false;
 
-  async function connect(): Promise<LiveConnection> {
-    const conn = await options.connect();
-    return { conn, reader: new ByteReader(() => conn.read()) };
+  function submit(job: Job): void {
+    const live = idle.pop();
+    if (live !== undefined) start(live, job, true);
+    else if (open < maxConnections) {
+      open++;
+      connectFor(job);
+    } else waiting.push(job);
   }
 
-  function discard(live: LiveConnection) {
+  /** Opens a connection for `job`; the caller has counted it in `open`. */
+  function connectFor(job: Job): void {
+    options.connect().then(
+      (conn) => {
+        const live: Live = {
+          conn,
+          reader: conn.sync ? null : new ByteReader(() => conn.read()),
+          buf: EMPTY,
+          eof: false,
+          job: null,
+          reused: false,
+          dead: false,
+        };
+        conn.sync?.watch(() => noteChange(live));
+        start(live, job, false);
+      },
+      (err) => {
+        open--;
+        job.respond(asError(err));
+        next();
+      },
+    );
+  }
+
+  /** A connection slot became free: hand it to the oldest waiting request. */
+  function next(): void {
+    const job = waiting.shift();
+    if (job !== undefined) submit(job);
+  }
+
+  function start(live: Live, job: Job, reused: boolean): void {
+    live.job = job;
+    live.reused = reused;
+    if (live.reader !== null) {
+      exchange(live, job);
+      return;
+    }
+    try {
+      live.conn.sync!.write(job.bytes);
+    } catch (err) {
+      failed(live, err, true);
+    }
+  }
+
+  function discard(live: Live): void {
+    live.dead = true;
+    live.conn.sync?.watch(null);
     try {
       live.conn.close();
     } catch { /* already closed */ }
   }
 
-  /** A connection slot became free: hand it to the oldest waiting request. */
-  function wakeNext() {
-    const next = waiting.shift();
-    if (next) next();
-  }
-
-  /** Gives back a connection once its response has been fully read (or dropped). */
-  function release(live: LiveConnection, reusable: boolean) {
-    if (reusable) idle.push(live);
+  /** Gives back a connection once its answer has been fully read (or dropped). */
+  function release(live: Live, reusable: boolean): void {
+    live.job = null;
+    if (reusable && !live.dead) idle.push(live);
     else {
       discard(live);
       open--;
     }
-    wakeNext();
+    next();
   }
 
   /**
-   * Takes an idle connection, or reserves a new one (undefined), waiting while every allowed
-   * connection carries a request.
+   * The request on `live` failed. When the guest had closed a kept-alive connection before any
+   * of the answer came (`retryable`), the request goes once more on a fresh connection.
    */
-  async function slot(): Promise<LiveConnection | undefined> {
-    while (idle.length === 0 && open >= maxConnections) {
-      await new Promise<void>((resolve) => waiting.push(resolve));
+  function failed(live: Live, err: unknown, retryable: boolean): void {
+    const job = live.job!;
+    live.job = null;
+    discard(live);
+    if (retryable && live.reused && !job.retried) {
+      job.retried = true;
+      connectFor(job); // the fresh connection takes over this one's slot
+      return;
     }
-    const live = idle.pop();
-    if (live === undefined) open++;
-    return live;
+    open--;
+    job.respond(asError(err));
+    next();
   }
 
-  async function exchange(
-    request: RawRequest,
-  ): Promise<{ raw?: RawResponse; response?: Response }> {
-    const body = request.body ?? new Uint8Array(0);
-    const head = serializeHead(request.method, request.url, request.headers, body.length);
-    let live: LiveConnection | undefined;
-    if (idle.length > 0) live = idle.pop();
-    else if (open < maxConnections) open++;
-    else live = await slot();
-    // A kept-alive connection may have been closed by the guest meanwhile; retry once on a
-    // fresh one when nothing of the response arrived.
-    for (let attempt = 0;; attempt++) {
-      const reused = live !== undefined;
-      try {
-        live ??= await connect();
-      } catch (err) {
-        open--;
-        wakeNext();
-        throw err;
-      }
-      try {
-        if (body.length > 0 && head.length + body.length <= WRITE_CHUNK) {
-          const both = new Uint8Array(head.length + body.length);
-          both.set(head);
-          both.set(body, head.length);
-          await live.conn.write(both);
-        } else {
-          await writeAll(live.conn, head);
-          if (body.length) await writeAll(live.conn, body);
-        }
-        const result = await readRaw(live.reader, request.method, maxHeadBytes, INLINE_BODY);
-        const current = live;
-        // The connection carries the next request once this response has been read whole.
-        result.done.then((reusable) => release(current, reusable));
-        return result;
-      } catch (err) {
+  /** Pull path: write the request, then read the answer with the connection's reader. */
+  async function exchange(live: Live, job: Job): Promise<void> {
+    try {
+      await writeAll(live.conn, job.bytes);
+      const result = await readRaw(live.reader!, job.method, maxHeadBytes, INLINE_BODY);
+      // The connection carries the next request once this answer has been read whole.
+      result.done.then((reusable) => release(live, reusable));
+      job.respond(result.raw ?? result.response!);
+    } catch (err) {
+      const closedEarly = err instanceof ProxyProtocolError && err.message === CLOSED_BEFORE_STATUS;
+      failed(live, err, closedEarly || !(err instanceof ProxyProtocolError));
+    }
+  }
+
+  /** Called inside the guest's write: note the connection, parse once the guest yields. */
+  function noteChange(live: Live): void {
+    changed.push(live);
+    if (!parseQueued) {
+      parseQueued = true;
+      queueMicrotask(parseChanged);
+    }
+  }
+
+  function parseChanged(): void {
+    parseQueued = false;
+    const batch = changed;
+    changed = [];
+    for (const live of batch) parse(live);
+  }
+
+  /** Read-as-written path: takes what the guest wrote and answers the request once it is whole. */
+  function parse(live: Live): void {
+    if (live.dead || live.reader !== null) return;
+    const sync = live.conn.sync!;
+    while (!live.eof) {
+      const chunk = sync.take();
+      if (chunk === undefined) break;
+      if (chunk === null) live.eof = true;
+      else live.buf = live.buf.length === 0 ? chunk : concat(live.buf, chunk);
+    }
+    const job = live.job;
+    if (job === null) {
+      // An idle connection the guest closed, or wrote to unasked: it cannot carry a request.
+      const at = live.eof || live.buf.length > 0 ? idle.indexOf(live) : -1;
+      if (at >= 0) {
+        idle.splice(at, 1);
         discard(live);
-        live = undefined;
-        const closedEarly = err instanceof ProxyProtocolError &&
-          err.message.includes("closed the connection in the middle of a response status");
-        if (!(reused && attempt === 0 && (closedEarly || !(err instanceof ProxyProtocolError)))) {
-          open--;
-          wakeNext();
-          throw err;
-        }
+        open--;
+        next();
       }
+      return;
     }
+    let head: ParsedResponseHead | null;
+    let framing: Framing;
+    try {
+      head = parseResponseHead(live.buf, maxHeadBytes);
+      // Interim 1xx responses (100 Continue, 103 Early Hints) are dropped; the final one follows.
+      while (head !== null && head.status < 200 && head.status !== 101) {
+        live.buf = live.buf.subarray(head.size);
+        head = parseResponseHead(live.buf, maxHeadBytes);
+      }
+      if (head === null) {
+        if (!live.eof) return; // more is on its way
+        if (live.buf.length === 0) {
+          return failed(live, new ProxyProtocolError(CLOSED_BEFORE_STATUS), true);
+        }
+        throw closedMidHead(live.buf);
+      }
+      if (head.status === 101) {
+        throw new ProxyProtocolError("Guest switched protocols; not supported");
+      }
+      framing = framingOf(job.method, head.status, head.transferEncoding, head.contentLength);
+    } catch (err) {
+      return failed(live, err, false);
+    }
+    const length = framing.kind === "none" ? 0 : framing.kind === "length" ? framing.length : -1;
+    if (length >= 0 && length <= INLINE_BODY) {
+      const end = head.size + length;
+      if (live.buf.length < end) {
+        if (!live.eof) return; // the rest of the body is on its way
+        const missing = end - live.buf.length;
+        return failed(
+          live,
+          new ProxyProtocolError(
+            `Guest closed the connection with ${missing} body bytes still to send`,
+          ),
+          false,
+        );
+      }
+      const body = length === 0 ? null : live.buf.slice(head.size, end);
+      const extra = live.buf.length > end;
+      live.buf = EMPTY;
+      job.respond({
+        status: head.status,
+        statusText: head.statusText,
+        headers: head.headers,
+        body,
+      });
+      release(live, head.keepAlive && !extra && !live.eof);
+      return;
+    }
+    // A streamed body: a pull reader takes the connection over until the body ends.
+    const reader = new ByteReader(() => live.conn.read(), live.buf.subarray(head.size));
+    live.buf = EMPTY;
+    live.reader = reader;
+    const keepAlive = head.keepAlive;
+    const body = bodyStream(reader, framing, (ok) => {
+      live.reader = null;
+      release(live, ok && keepAlive && reader.buffered === 0);
+    });
+    job.respond(
+      new Response(body, {
+        status: head.status,
+        statusText: head.statusText,
+        headers: head.headers,
+      }),
+    );
   }
 
-  async function queue(request: RawRequest): Promise<RawResponse | Response> {
-    const result = await exchange(request);
-    return result.raw ?? result.response!;
+  function run(method: string, bytes: Uint8Array): Promise<RawResponse | Response> {
+    return new Promise((resolve, reject) => {
+      submit({
+        method,
+        bytes,
+        retried: false,
+        respond: (result) => result instanceof Error ? reject(result) : resolve(result),
+      });
+    });
   }
 
   return {
     async handle(request: Request): Promise<Response> {
       const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
-      const result = await queue({
-        method: request.method,
-        url: request.url,
-        headers: [...request.headers],
-        body,
-      });
+      const result = await run(
+        request.method,
+        wireBytes({
+          method: request.method,
+          url: request.url,
+          headers: [...request.headers],
+          body,
+        }),
+      );
       return result instanceof Response ? result : toResponse(result);
     },
-    handleRaw: queue,
+    handleRaw: (request) => run(request.method, wireBytes(request)),
+    handleWire(method, bytes, respond) {
+      submit({ method, bytes, respond, retried: false });
+    },
   };
 }

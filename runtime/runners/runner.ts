@@ -36,7 +36,17 @@ export interface Runner {
    * `Response` when the body is streamed.
    */
   handleRaw?(request: RawRequest): Promise<RawResponse | Response>;
+  /**
+   * Optional fastest path, for a runner whose guest reads HTTP/1.1 itself (the proxy runner):
+   * the request arrives as the exact bytes to hand the guest (head, then body, as the host
+   * encoded them once), and the answer goes to `respond` as plain data, a streamed `Response`,
+   * or an error (its `status`, if any, is the one to answer with).
+   */
+  handleWire?(method: string, bytes: Uint8Array, respond: (result: WireResult) => void): void;
 }
+
+/** What {@linkcode Runner.handleWire} answers with. */
+export type WireResult = RawResponse | Response | Error;
 
 /** The runner kinds an app.yaml or wasmer.toml may name. */
 export type RunnerKind = "proxy" | "wcgi" | "rack";

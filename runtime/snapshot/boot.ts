@@ -19,6 +19,7 @@ import {
   createWcgiRunner,
   guestConnections,
   type Runner,
+  vnetConnection,
 } from "../runners/mod.ts";
 import type { BootResult, InstanceSpec } from "../instance/mod.ts";
 import { acceptJournal, configHash, type RejectReason } from "../../journal/mod.ts";
@@ -83,16 +84,7 @@ async function proxyRunner(
   const p = port;
   return createProxyRunner({
     maxConnections: guestConnections(module),
-    // The vnet stream's own async calls, not Web streams: the request path stays as short as the
-    // plain Worker boot's.
-    connect: () => {
-      const stream = guest.net.connect(p);
-      return Promise.resolve({
-        read: () => stream.readAsync(),
-        write: (chunk: Uint8Array) => stream.writeAsync(chunk),
-        close: () => stream.close(),
-      });
-    },
+    connect: () => Promise.resolve(vnetConnection(guest.net.connect(p))),
   });
 }
 

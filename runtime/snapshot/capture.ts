@@ -17,7 +17,7 @@
 import { CollectOutput, QueueInput } from "../wasi/mod.ts";
 import type { JournalRecord } from "../../journal/mod.ts";
 import type { HttpRequestSpec } from "../../config/mod.ts";
-import { createProxyRunner, type GuestConnection, type Runner } from "../runners/mod.ts";
+import { createProxyRunner, type Runner, vnetConnection } from "../runners/mod.ts";
 import type { VStream } from "../vnet/mod.ts";
 import { Guest, type GuestConfig } from "./guest.ts";
 import { captureInstanceImage } from "./instance_image.ts";
@@ -147,16 +147,6 @@ export function warmupRequest(req: WarmupRequest, host = "localhost"): Request {
       ? req.body
       : undefined,
   });
-}
-
-/** Wraps a virtual-network stream as the proxy runner's connection. */
-export function guestConnection(s: VStream): GuestConnection {
-  // Plain calls on the stream: Web streams would cost microseconds per chunk, twice a request.
-  return {
-    read: () => s.readAsync(),
-    write: (chunk) => s.writeAsync(chunk),
-    close: () => s.close(),
-  };
 }
 
 async function sendWarmups(
@@ -328,7 +318,7 @@ export async function captureApp(
         connect: () => {
           const s = g.net.connect(port);
           streams.push(s);
-          return Promise.resolve(guestConnection(s));
+          return Promise.resolve(vnetConnection(s));
         },
       });
       const t1 = performance.now();

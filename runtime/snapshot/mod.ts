@@ -102,7 +102,6 @@ export {
   type CaptureOptions,
   type CaptureResult,
   checkExpect,
-  guestConnection,
   type RequestReport,
   THAW_VERSION,
   type WarmupRequest,

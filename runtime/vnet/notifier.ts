@@ -21,6 +21,15 @@
 export class Notifier {
   #resolve: (() => void) | null = null;
   #promise: Promise<void> | null = null;
+  #listener: (() => void) | null = null;
+
+  /**
+   * Calls `listener` synchronously on every `notify()`, besides waking the waiters; null removes
+   * it. One listener at a time: the proxy runner's, which parses a guest's answer as it arrives.
+   */
+  listen(listener: (() => void) | null): void {
+    this.#listener = listener;
+  }
 
   /** A promise that resolves at the next `notify()`. Waiters share one promise. */
   wait(): Promise<void> {
@@ -32,8 +41,9 @@ export class Notifier {
     return this.#promise;
   }
 
-  /** Wakes every current waiter. Cheap when nobody waits. */
+  /** Wakes every current waiter and calls the listener. Cheap when nobody waits. */
   notify(): void {
+    this.#listener?.();
     const resolve = this.#resolve;
     if (resolve !== null) {
       this.#resolve = null;

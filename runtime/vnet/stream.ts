@@ -202,6 +202,30 @@ export class VStream {
     return this.#notifier.wait();
   }
 
+  /**
+   * Calls `listener` synchronously at every change of this end's readiness (data or EOF from the
+   * peer, buffer space, shutdown), for a reader that must not wait on a promise per chunk; null
+   * stops it. The listener runs inside the peer's write, so it should only take note and defer
+   * its work.
+   */
+  watch(listener: (() => void) | null): void {
+    this.#notifier.listen(listener);
+  }
+
+  /**
+   * Takes the next buffered chunk without copying and without waiting: null at EOF (or once this
+   * end is closed), undefined when nothing is there yet.
+   */
+  take(): Uint8Array | null | undefined {
+    if (this.#closed || this.#readShut) return null;
+    const chunk = this.#in.queue.shift();
+    if (chunk !== null) {
+      this.#in.writer.notify();
+      return chunk;
+    }
+    return this.#in.writerDone ? null : undefined;
+  }
+
   /** Reads the next chunk, waiting for one; null at EOF. Zero-copy. */
   async readAsync(max = Infinity): Promise<Uint8Array | null> {
     // Look before reading: an EAGAIN error per empty poll costs more than the read itself.

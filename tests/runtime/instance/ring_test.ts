@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import {
   decodeRequestHead,
   decodeResponseHead,
@@ -116,4 +117,49 @@ Deno.test("request and response text heads round-trip, and refuse fields holding
   );
   assert.equal(encodeResponseHead({ ...res, statusText: "bad\0" }), null);
   assert.equal(encodeResponseHead({ ...res, headers: [["x\0", "y"]] }), null);
+});
+
+Deno.test("Ring carries tagged byte messages undecoded, beside text heads, across the wrap", () => {
+  const sab = Ring.allocate(256);
+  const producer = new Ring(sab);
+  const consumer = new Ring(sab);
+  for (let round = 0; round < 40; round++) {
+    const head = `GET /${round} HTTP/1.1\r\n\r\n`;
+    const body = new Uint8Array(round % 7).fill(round);
+    assert.ok(producer.tryWriteBytes(0xfffffff0 + (round % 16), head, body));
+    assert.ok(producer.tryWriteText(`t${round}`));
+    const got = drainAll(consumer);
+    assert.equal(got.length, 2);
+    assert.equal(got[0][0], (0xfffffff0 + (round % 16)) >>> 0);
+    const bytes = got[0][1]!;
+    assert.equal(new TextDecoder().decode(bytes.subarray(0, head.length)), head);
+    assert.deepEqual(bytes.subarray(head.length), body);
+    assert.deepEqual(got[1], [`t${round}`, null]);
+  }
+  assert.equal(producer.tryWriteBytes(1, "x".repeat(200), null), false, "over half the capacity");
+  // Non-ASCII text goes as UTF-8.
+  assert.ok(producer.tryWriteBytes(2, "é", null));
+  assert.deepEqual([...drainAll(consumer)[0][1]!], [0xc3, 0xa9]);
+});
+
+Deno.test("Ring.readable() with a poll finds a message without parking, then parks", async () => {
+  const sab = Ring.allocate(1024);
+  const producer = new Ring(sab);
+  const consumer = new Ring(sab);
+  // A timer keeps the event loop alive while the consumer is parked, as the host's server does.
+  const keepAlive = setInterval(() => {}, 10);
+  let polls = 0;
+  const ready = consumer.readable(() => ++polls > 0);
+  setImmediate(() => producer.tryWriteText("late"));
+  await ready;
+  assert.ok(polls > 0);
+  assert.deepEqual(drainAll(consumer), [["late", null]]);
+  // A poll that says no parks at once; a write wakes it.
+  let asked = 0;
+  const parked = consumer.readable(() => (asked++, false));
+  setTimeout(() => producer.tryWriteText("woken"), 5);
+  await parked;
+  clearInterval(keepAlive);
+  assert.equal(asked, 1);
+  assert.deepEqual(drainAll(consumer), [["woken", null]]);
 });

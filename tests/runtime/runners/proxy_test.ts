@@ -4,15 +4,73 @@ import {
   createProxyRunner,
   type GuestConnection,
   serializeRequestHead,
+  vnetConnection,
+  type WireResult,
 } from "../../../runtime/runners/mod.ts";
+import { createStreamPair } from "../../../runtime/vnet/mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/**
+ * How the runner reaches the fake guest: Web streams (the pull reader only), or a virtual-network
+ * connection (answers read as the guest writes them).
+ */
+type Mode = "streams" | "vnet";
+const MODES: Mode[] = ["streams", "vnet"];
+
+/** Registers one test per connection mode. */
+function both(name: string, fn: (mode: Mode) => Promise<void>) {
+  for (const mode of MODES) Deno.test(`${name} (${mode})`, () => fn(mode));
+}
+
+const LOCAL = { family: "ipv4", ip: "127.0.0.1", port: 80 } as const;
+
+/** A scripted guest over the virtual network; see {@linkcode fakeGuest}. */
+function vnetGuest(respond: (raw: string, conn: number) => (string | Uint8Array)[] | "close") {
+  let connections = 0;
+  return {
+    connect: (): Promise<GuestConnection> => {
+      const id = ++connections;
+      const [host, guest] = createStreamPair({ ...LOCAL, port: 40000 + id }, LOCAL);
+      (async () => {
+        let pending = "";
+        while (true) {
+          const chunk = await guest.readAsync();
+          if (chunk === null) break;
+          pending += dec.decode(chunk);
+          while (true) {
+            const end = pending.indexOf("\r\n\r\n");
+            if (end < 0) break;
+            const m = /content-length: (\d+)/i.exec(pending.slice(0, end));
+            const total = end + 4 + (m ? Number(m[1]) : 0);
+            if (pending.length < total) break;
+            const raw = pending.slice(0, total);
+            pending = pending.slice(total);
+            const out = respond(raw, id);
+            if (out === "close") return guest.close();
+            for (const part of out) {
+              if (part === "close") return guest.close();
+              guest.write(typeof part === "string" ? enc.encode(part) : part);
+              // Each part arrives on its own, as a guest's separate writes would.
+              await new Promise((resolve) => setTimeout(resolve, 0));
+            }
+          }
+        }
+        guest.close();
+      })().catch(() => {});
+      return Promise.resolve(vnetConnection(host));
+    },
+    count: () => connections,
+  };
+}
+
 /** A scripted guest: `respond` gets each raw request head+body and returns the bytes to write. */
 function fakeGuest(
   respond: (raw: string, conn: number) => (string | Uint8Array)[] | "close",
+  mode: Mode = "streams",
 ) {
+  if (mode === "vnet") return { ...vnetGuest(respond), streams: undefined as never };
   let connections = 0;
   const connect = () => {
     const id = ++connections;
@@ -78,11 +136,11 @@ Deno.test("serializeRequestHead() writes request line, host and content-length",
   assert.ok(head.endsWith("\r\n\r\n"));
 });
 
-Deno.test("proxy runner parses a content-length response and reuses the connection", async () => {
+both("proxy runner parses a content-length response and reuses the connection", async (mode) => {
   const guest = fakeGuest((raw) => {
     const path = raw.split(" ")[1];
     return [`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\nX-Y: z\r\n\r\n${path}`];
-  });
+  }, mode);
   const runner = createProxyRunner({ connect: guest.connect });
   for (const path of ["/a", "/bb", "/ccc"]) {
     const res = await runner.handle(new Request(`http://x.localhost${path}`));
@@ -93,13 +151,13 @@ Deno.test("proxy runner parses a content-length response and reuses the connecti
   assert.equal(guest.count(), 1);
 });
 
-Deno.test("proxy runner decodes chunked bodies with extensions and trailers", async () => {
+both("proxy runner decodes chunked bodies with extensions and trailers", async (mode) => {
   const guest = fakeGuest(() => [
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
     "5;ext=1\r\nhello\r\n",
     "1\r\n \r\n6\r\nworld!\r\n",
     "0\r\nX-Trailer: t\r\n\r\n",
-  ]);
+  ], mode);
   const runner = createProxyRunner({ connect: guest.connect });
   const res = await runner.handle(new Request("http://x.localhost/"));
   assert.equal(await res.text(), "hello world!");
@@ -108,12 +166,12 @@ Deno.test("proxy runner decodes chunked bodies with extensions and trailers", as
   assert.equal(guest.count(), 1);
 });
 
-Deno.test("proxy runner sends and receives 10 MB bodies", async () => {
+both("proxy runner sends and receives 10 MB bodies", async (mode) => {
   const size = 10 * 1024 * 1024;
   const guest = fakeGuest((raw) => {
     const body = raw.slice(raw.indexOf("\r\n\r\n") + 4);
     return [`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`, body];
-  });
+  }, mode);
   const runner = createProxyRunner({ connect: guest.connect });
   const payload = "x".repeat(size);
   const res = await runner.handle(
@@ -123,8 +181,8 @@ Deno.test("proxy runner sends and receives 10 MB bodies", async () => {
   assert.equal(text.length, size);
 });
 
-Deno.test("proxy runner reads close-delimited bodies and opens a new connection after", async () => {
-  const guest = fakeGuest(() => ["HTTP/1.0 200 OK\r\n\r\nbye", "close"] as never);
+both("proxy runner reads close-delimited bodies and opens a new connection after", async (mode) => {
+  const guest = fakeGuest(() => ["HTTP/1.0 200 OK\r\n\r\nbye", "close"] as never, mode);
   const runner = createProxyRunner({
     connect: async () => {
       const c = await guest.connect();
@@ -138,8 +196,8 @@ Deno.test("proxy runner reads close-delimited bodies and opens a new connection 
   assert.equal(guest.count(), 2);
 });
 
-Deno.test("proxy runner rejects a malformed status line with a 502 error", async () => {
-  const guest = fakeGuest(() => ["NOT HTTP\r\n\r\n"]);
+both("proxy runner rejects a malformed status line with a 502 error", async (mode) => {
+  const guest = fakeGuest(() => ["NOT HTTP\r\n\r\n"], mode);
   const runner = createProxyRunner({ connect: guest.connect });
   await assert.rejects(
     runner.handle(new Request("http://x.localhost/")),
@@ -151,8 +209,8 @@ Deno.test("proxy runner rejects a malformed status line with a 502 error", async
   );
 });
 
-Deno.test("proxy runner reports a guest that closes before the response head", async () => {
-  const guest = fakeGuest(() => "close");
+both("proxy runner reports a guest that closes before the response head", async (mode) => {
+  const guest = fakeGuest(() => "close", mode);
   const runner = createProxyRunner({ connect: guest.connect });
   await assert.rejects(runner.handle(new Request("http://x.localhost/")), /closed the connection/);
 });
@@ -188,21 +246,21 @@ Deno.test("proxy runner errors the body when the guest closes mid-body", async (
   assert.equal(guest.count(), 2);
 });
 
-Deno.test("proxy runner retries once when a kept-alive connection went stale", async () => {
+both("proxy runner retries once when a kept-alive connection went stale", async (mode) => {
   let served = 0;
   const guest = fakeGuest((_raw, conn) => {
     served++;
     if (conn === 1 && served > 1) return "close";
     return ["HTTP/1.1 204 No Content\r\n\r\n"];
-  });
+  }, mode);
   const runner = createProxyRunner({ connect: guest.connect });
   assert.equal((await runner.handle(new Request("http://x.localhost/"))).status, 204);
   assert.equal((await runner.handle(new Request("http://x.localhost/"))).status, 204);
   assert.equal(guest.count(), 2);
 });
 
-Deno.test("proxy runner handles HEAD responses with a Content-Length and no body", async () => {
-  const guest = fakeGuest(() => ["HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n"]);
+both("proxy runner handles HEAD responses with a Content-Length and no body", async (mode) => {
+  const guest = fakeGuest(() => ["HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n"], mode);
   const runner = createProxyRunner({ connect: guest.connect });
   const res = await runner.handle(new Request("http://x.localhost/", { method: "HEAD" }));
   assert.equal(res.status, 200);
@@ -211,17 +269,19 @@ Deno.test("proxy runner handles HEAD responses with a Content-Length and no body
   assert.equal(guest.count(), 1);
 });
 
-Deno.test("proxy runner skips 100 Continue interim responses", async () => {
+both("proxy runner skips 100 Continue interim responses", async (mode) => {
   const guest = fakeGuest(
     () => ["HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"],
+    mode,
   );
   const runner = createProxyRunner({ connect: guest.connect });
   assert.equal(await (await runner.handle(new Request("http://x.localhost/"))).text(), "ok");
 });
 
-Deno.test("proxy runner rejects a small response cut short before the client sees it", async () => {
-  const guest = fakeGuest(() =>
-    ["HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "close"] as never
+both("proxy runner rejects a small response cut short before the client sees it", async (mode) => {
+  const guest = fakeGuest(
+    () => ["HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "close"] as never,
+    mode,
   );
   const runner = createProxyRunner({ connect: guest.connect });
   await assert.rejects(
@@ -230,8 +290,11 @@ Deno.test("proxy runner rejects a small response cut short before the client see
   );
 });
 
-Deno.test("proxy runner answers plain data from handleRaw for small bodies", async () => {
-  const guest = fakeGuest(() => ["HTTP/1.1 201 Created\r\nContent-Length: 2\r\nX-A: b\r\n\r\nok"]);
+both("proxy runner answers plain data from handleRaw for small bodies", async (mode) => {
+  const guest = fakeGuest(
+    () => ["HTTP/1.1 201 Created\r\nContent-Length: 2\r\nX-A: b\r\n\r\nok"],
+    mode,
+  );
   const runner = createProxyRunner({ connect: guest.connect });
   const raw = await runner.handleRaw!({
     method: "POST",
@@ -245,18 +308,21 @@ Deno.test("proxy runner answers plain data from handleRaw for small bodies", asy
   assert.equal(dec.decode(raw.body!), "ok");
 });
 
-Deno.test("proxy runner rejects a malformed chunk size", async () => {
-  const guest = fakeGuest(() => ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"]);
+both("proxy runner rejects a malformed chunk size", async (mode) => {
+  const guest = fakeGuest(
+    () => ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"],
+    mode,
+  );
   const runner = createProxyRunner({ connect: guest.connect });
   const res = await runner.handle(new Request("http://x.localhost/"));
   await assert.rejects(res.text(), /malformed chunk size/);
 });
 
-Deno.test("proxy runner keeps one request in flight by default", async () => {
+both("proxy runner keeps one request in flight by default", async (mode) => {
   const guest = fakeGuest((raw) => {
     const path = raw.split(" ")[1];
     return [`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`];
-  });
+  }, mode);
   const runner = createProxyRunner({ connect: guest.connect });
   const paths = ["/a", "/b", "/c", "/d"];
   const bodies = await Promise.all(
@@ -305,12 +371,12 @@ Deno.test("proxy runner spreads concurrent requests over up to maxConnections co
   assert.equal(new Set(bodies.map((b) => b.split(" on ")[1])).size, 4);
 });
 
-Deno.test("proxy runner frees the slot of a failed connection for the next request", async () => {
+both("proxy runner frees the slot of a failed connection for the next request", async (mode) => {
   let calls = 0;
   const guest = fakeGuest(() => {
     calls++;
     return calls === 1 ? "close" : ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"];
-  });
+  }, mode);
   const runner = createProxyRunner({ connect: guest.connect, maxConnections: 1 });
   await assert.rejects(
     runner.handle(new Request("http://x.localhost/1")),
@@ -318,4 +384,76 @@ Deno.test("proxy runner frees the slot of a failed connection for the next reque
   );
   const res = await runner.handle(new Request("http://x.localhost/2"));
   assert.equal(await res.text(), "ok");
+});
+
+Deno.test("proxy runner parses an answer that arrives in pieces over the virtual network", async () => {
+  const guest = fakeGuest(
+    () => ["HTTP/1.1 200 OK\r\nContent-Le", "ngth: 5\r\nX-A: b\r\n\r\nhe", "llo"],
+    "vnet",
+  );
+  const runner = createProxyRunner({ connect: guest.connect });
+  const raw = await runner.handleRaw!({
+    method: "GET",
+    url: "http://x.localhost/",
+    headers: [],
+    body: null,
+  });
+  assert.ok(!(raw instanceof Response));
+  assert.deepEqual(raw.headers, [["x-a", "b"]]);
+  assert.equal(dec.decode(raw.body!), "hello");
+});
+
+Deno.test("proxy runner errors a streamed body when the virtual connection closes mid-body", async () => {
+  let calls = 0;
+  const guest = fakeGuest(
+    () =>
+      ++calls === 1
+        ? ["HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nshort", "close"] as never
+        : "close",
+    "vnet",
+  );
+  const runner = createProxyRunner({ connect: guest.connect });
+  const res = await runner.handle(new Request("http://x.localhost/"));
+  await assert.rejects(res.text(), /999995 body bytes still to send/);
+  // The broken connection is dropped; the next request opens a new one.
+  await assert.rejects(runner.handle(new Request("http://x.localhost/")));
+  assert.equal(guest.count(), 2);
+});
+
+Deno.test("proxy runner drops an idle connection the guest closed and opens a fresh one", async () => {
+  const guest = fakeGuest(() => ["HTTP/1.1 204 No Content\r\n\r\n", "close"] as never, "vnet");
+  const runner = createProxyRunner({ connect: guest.connect });
+  assert.equal((await runner.handle(new Request("http://x.localhost/"))).status, 204);
+  await new Promise((resolve) => setTimeout(resolve, 5)); // the guest closes meanwhile
+  assert.equal((await runner.handle(new Request("http://x.localhost/"))).status, 204);
+  assert.equal(guest.count(), 2);
+});
+
+Deno.test("handleWire() hands the exact bytes to the guest and answers through its callback", async () => {
+  const seen: string[] = [];
+  const guest = fakeGuest((raw) => {
+    seen.push(raw);
+    if (raw.startsWith("GET /bad")) return ["HTTP/9 nope\r\n\r\n"];
+    if (raw.startsWith("GET /chunked")) {
+      return ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"];
+    }
+    return ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"];
+  }, "vnet");
+  const runner = createProxyRunner({ connect: guest.connect, maxConnections: 2 });
+  const send = (head: string) =>
+    new Promise<WireResult>((resolve) => runner.handleWire!("GET", enc.encode(head), resolve));
+  const plain = await send("GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
+  assert.ok(!(plain instanceof Response) && !(plain instanceof Error));
+  assert.equal(dec.decode(plain.body!), "hi");
+  assert.equal(seen[0], "GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
+  const streamed = await send("GET /chunked HTTP/1.1\r\nhost: x\r\n\r\n");
+  assert.ok(streamed instanceof Response);
+  assert.equal(await streamed.text(), "ok");
+  const failed = await send("GET /bad HTTP/1.1\r\nhost: x\r\n\r\n");
+  assert.ok(failed instanceof Error);
+  assert.equal((failed as Error & { status: number }).status, 502);
+  // The connection the streamed body used is back in service.
+  const again = await send("GET /again HTTP/1.1\r\nhost: x\r\n\r\n");
+  assert.ok(!(again instanceof Error));
+  assert.equal(guest.count(), 2);
 });

@@ -90,3 +90,21 @@ Deno.test("createStreamPair() calls onClosed once both ends close", () => {
   b.close();
   assert.equal(closed, 1);
 });
+
+Deno.test("VStream.take() reads without waiting or throwing, and watch() sees every change", () => {
+  const [a, b] = createStreamPair(A, B);
+  let changes = 0;
+  a.watch(() => changes++);
+  assert.equal(a.take(), undefined, "nothing yet");
+  b.write(enc("hi"));
+  assert.equal(changes, 1, "the peer's write calls the listener at once");
+  assert.equal(dec(a.take()!), "hi");
+  b.shutdown({ write: true });
+  assert.ok(changes >= 2);
+  assert.equal(a.take(), null, "EOF");
+  a.watch(null);
+  const before = changes;
+  a.close();
+  assert.equal(changes, before, "no listener after watch(null)");
+  assert.equal(a.take(), null);
+});
