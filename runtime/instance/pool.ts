@@ -159,8 +159,8 @@ export interface PoolResponse {
   status: number;
   statusText: string;
   headers: [string, string][];
-  /** The body: whole, streamed, or absent. */
-  body: Uint8Array | ReadableStream<Uint8Array> | null;
+  /** The body: whole (bytes, or text when it was plain ASCII), streamed, or absent. */
+  body: Uint8Array | string | ReadableStream<Uint8Array> | null;
   /** True when this request waited for a new instance to boot. */
   cold: boolean;
   /** Boot phases this request waited for (empty when warm), in milliseconds. */
@@ -414,8 +414,10 @@ export class AppPool {
       // Worker need not wake this thread for each batch of answers.
       inst.toHost.consume((head, body) => {
         // A complete response comes as a compact text head; anything else as JSON.
-        if (typeof head === "string") this.#onResponse(inst, decodeResponseHead(head), body, true);
-        else this.#onMessage(inst, { ...(head as WorkerToHost), body } as WorkerToHost);
+        if (typeof head === "string") {
+          const res = decodeResponseHead(head);
+          this.#onResponse(inst, res, res.text ?? body, true);
+        } else this.#onMessage(inst, { ...(head as WorkerToHost), body } as WorkerToHost);
       }, () => inst.pending.size > 0);
       let bootTimer: ReturnType<typeof setTimeout> | undefined;
       const bootLimit = new Promise<never>((_, reject) => {
@@ -488,7 +490,7 @@ export class AppPool {
       headers: [string, string][];
       exec: number;
     },
-    whole: Uint8Array | null,
+    whole: Uint8Array | string | null,
     end: boolean,
   ) {
     const p = inst.pending.get(m.id);

@@ -303,6 +303,12 @@ export interface ResponseHead {
   headers: [string, string][];
   /** Milliseconds from receiving the request to having the response head. */
   exec: number;
+  /**
+   * The whole body as text, when the Worker sent it inside the head (a small body of plain ASCII
+   * characters, with a Content-Type): the host then answers with a string body, which spares
+   * two byte copies on its thread.
+   */
+  text?: string;
 }
 
 /**
@@ -346,21 +352,25 @@ export function decodeRequestHead(text: string): RequestHead {
  */
 export function encodeResponseHead(head: ResponseHead): string | null {
   const headers = head.headers;
-  let text = head.id + SEP + head.status + SEP + head.exec + SEP + head.statusText;
+  // The text body, if any, follows a "B" so that an empty one differs from none.
+  let text = head.id + SEP + head.status + SEP + head.exec + SEP +
+    (head.text === undefined ? "" : "B" + head.text) + SEP + head.statusText;
   for (let i = 0; i < headers.length; i++) text += SEP + headers[i][0] + SEP + headers[i][1];
-  return countSeparators(text) === 3 + 2 * headers.length ? text : null;
+  return countSeparators(text) === 4 + 2 * headers.length ? text : null;
 }
 
 /** Decodes what {@linkcode encodeResponseHead} wrote. */
 export function decodeResponseHead(text: string): ResponseHead {
   const f = text.split(SEP);
-  return {
+  const head: ResponseHead = {
     id: Number(f[0]),
     status: Number(f[1]),
     exec: Number(f[2]),
-    statusText: f[3],
-    headers: pairs(f, 4),
+    statusText: f[4],
+    headers: pairs(f, 5),
   };
+  if (f[3] !== "") head.text = f[3].slice(1);
+  return head;
 }
 
 function pairs(f: string[], from: number): [string, string][] {

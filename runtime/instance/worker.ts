@@ -138,12 +138,19 @@ const INLINE_LIMIT = 128 * 1024;
 let runner: Runner | undefined;
 let toHost: Ring | undefined;
 
+/** Bodies up to this size that are plain ASCII travel inside the response head, as text. */
+const TEXT_BODY_LIMIT = 4096;
+
 function post(message: WorkerToHost) {
   // A complete small response takes the shared ring; everything else is a message.
   if (toHost && message.t === "res" && message.end) {
-    const text = encodeResponseHead(message);
-    if (
-      text !== null ? toHost.tryWriteText(text, message.body) : toHost.tryWrite(
+    const body = message.body;
+    const text = body !== null ? asciiText(body, message.headers) : undefined;
+    const encoded = encodeResponseHead(text === undefined ? message : { ...message, text });
+    if (encoded !== null) {
+      if (toHost.tryWriteText(encoded, text === undefined ? body : null)) return;
+    } else if (
+      toHost.tryWrite(
         {
           t: "res",
           id: message.id,
@@ -153,11 +160,26 @@ function post(message: WorkerToHost) {
           end: true,
           exec: message.exec,
         },
-        message.body,
+        body,
       )
     ) return;
   }
   self.postMessage(message);
+}
+
+/**
+ * The body as a string when it can travel as one and come out the same: small, every byte a
+ * printable ASCII character or whitespace (no NUL, the heads' separator), and with a
+ * Content-Type (a string body would otherwise get a default one). Undefined otherwise.
+ */
+function asciiText(body: Uint8Array, headers: [string, string][]): string | undefined {
+  if (body.length > TEXT_BODY_LIMIT) return undefined;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === 0 || c > 127) return undefined;
+  }
+  if (!headers.some((h) => h[0] === "content-type")) return undefined;
+  return String.fromCharCode.apply(null, body as unknown as number[]);
 }
 
 function describe(err: unknown): string {

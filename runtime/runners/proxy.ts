@@ -707,7 +707,9 @@ export function createProxyRunner(options: ProxyRunnerOptions): Runner {
           false,
         );
       }
-      const body = length === 0 ? null : live.buf.slice(head.size, end);
+      // A view, not a copy: the chunk is this runner's own (the guest's bytes were copied once,
+      // when it sent them), and nothing writes to it.
+      const body = length === 0 ? null : live.buf.subarray(head.size, end);
       const extra = live.buf.length > end;
       live.buf = EMPTY;
       job.respond({

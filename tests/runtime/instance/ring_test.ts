@@ -115,6 +115,10 @@ Deno.test("request and response text heads round-trip, and refuse fields holding
     decodeResponseHead(encodeResponseHead({ ...res, statusText: "" })!).statusText,
     "",
   );
+  const withText = { ...res, text: "plain body\r\n" };
+  assert.deepEqual(decodeResponseHead(encodeResponseHead(withText)!), withText);
+  assert.equal(decodeResponseHead(encodeResponseHead({ ...res, text: "" })!).text, "");
+  assert.equal(encodeResponseHead({ ...res, text: "nul\0" }), null);
   assert.equal(encodeResponseHead({ ...res, statusText: "bad\0" }), null);
   assert.equal(encodeResponseHead({ ...res, headers: [["x\0", "y"]] }), null);
 });
