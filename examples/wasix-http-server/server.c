@@ -421,6 +421,9 @@ static void on_readable(conn_t *c) {
     }
     c->in.len += n;
     if (c->in.len > MAX_HEADER + MAX_BODY + 65536) break;
+    /* A short read drained the socket: epoll is level-triggered, so anything that arrives later
+       is reported again, and a second recv would only say EAGAIN (a syscall per request). */
+    if (n < READ_CHUNK) break;
   }
   process_input(c);
   if (flush(c) < 0) close_conn(c);

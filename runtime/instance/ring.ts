@@ -262,21 +262,35 @@ export class Ring {
   }
 
   /**
-   * Runs `onMessage` for every message until the ring is closed.
+   * Runs `onMessage` for every message until the ring is closed. With `poll`, and while it says
+   * so, the ring is looked at again on each of the next {@linkcode POLL_TURNS} event-loop turns
+   * before the consumer parks (see {@linkcode Ring.readable}); a turn costs one immediate, no
+   * promise.
    *
    * @example
    * ```ts ignore
    * ring.consume((head, body) => handle(head, body));
    * ```
    */
-  async consume(
+  consume(
     onMessage: (head: unknown, body: Uint8Array<ArrayBuffer> | null) => void,
     poll?: () => boolean,
   ): Promise<void> {
-    while (!this.closed) {
-      this.drain(onMessage);
-      await this.readable(poll);
-    }
+    return new Promise<void>((resolve) => {
+      let turns = 0;
+      const step = (): void => {
+        if (this.closed) return resolve();
+        if (this.drain(onMessage) > 0) turns = 0;
+        if (poll !== undefined && turns < POLL_TURNS && poll()) {
+          turns++;
+          setImmediate(step);
+          return;
+        }
+        turns = 0;
+        this.readable().then(step);
+      };
+      step();
+    });
   }
 }
 
