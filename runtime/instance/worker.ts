@@ -16,6 +16,7 @@ import {
   createProxyRunner,
   createWcgiRunner,
   guestConnections,
+  latin1Decode,
   type Runner,
   type RunnerKind,
   vnetConnection,
@@ -179,8 +180,10 @@ function asciiText(body: Uint8Array, headers: [string, string][]): string | unde
     if (c === 0 || c > 127) return undefined;
   }
   if (!headers.some((h) => h[0] === "content-type")) return undefined;
-  return String.fromCharCode.apply(null, body as unknown as number[]);
+  return utf8.decode(body); // the same as latin1 for ASCII, and faster
 }
+
+const utf8 = new TextDecoder();
 
 function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
@@ -367,10 +370,7 @@ function serveWire(id: number, bytes: Uint8Array) {
     return;
   }
   const space = bytes.indexOf(32);
-  const method = String.fromCharCode.apply(
-    null,
-    bytes.subarray(0, space < 0 ? 0 : space) as unknown as number[],
-  );
+  const method = latin1Decode(bytes.subarray(0, space < 0 ? 0 : space));
   handleWire(method, bytes, (result) => {
     if (result instanceof Error) fail(id, result);
     else if (result instanceof Response) sendResponse(id, result, start);

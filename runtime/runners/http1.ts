@@ -125,18 +125,38 @@ export type Framing =
   | { kind: "chunked" }
   | { kind: "close" };
 
-const latin1 = new TextDecoder("latin1");
-
 /** RFC 9110 token characters (header names), upper case included: 1 where allowed. */
 const TOKEN = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
   TOKEN[c.charCodeAt(0)] = 1;
 }
 
-/** Decodes latin1 bytes; small heads without a call into the runtime. */
+const utf8 = new TextDecoder();
+
+/**
+ * Decodes bytes as latin1, one character per byte. All-ASCII bytes (every usual head) go through
+ * the UTF-8 decoder, which reads them the same and is three times faster than building the string
+ * in JavaScript; any other byte is read exactly (WHATWG's "latin1" decoder is windows-1252, which
+ * maps 0x80-0x9f elsewhere).
+ *
+ * @example
+ * ```ts
+ * import { latin1Decode } from "./http1.ts";
+ * console.assert(latin1Decode(new Uint8Array([0x41, 0x80])) === "A\x80");
+ * ```
+ */
 export function latin1Decode(bytes: Uint8Array): string {
-  if (bytes.length > 4096) return latin1.decode(bytes);
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] > 127) {
+      let text = "";
+      for (let at = 0; at < bytes.length; at += 4096) {
+        const part = bytes.subarray(at, at + 4096);
+        text += String.fromCharCode.apply(null, part as unknown as number[]);
+      }
+      return text;
+    }
+  }
+  return utf8.decode(bytes);
 }
 
 /**
@@ -187,13 +207,9 @@ export function parseResponseHead(
   const http10 = statusLine.charCodeAt(7) === 48; // "HTTP/1.0"
   const status = Number(statusLine.slice(9, 12));
   if (status < 100) throw new ProxyProtocolError(`Guest sent status ${status}, which is below 100`);
-  const head: ParsedResponseHead = {
-    status,
-    statusText: statusLine.length > 13 ? statusLine.slice(13) : "",
-    headers: [],
-    keepAlive: true,
-    size: end + 4,
-  };
+  const headers: [string, string][] = [];
+  let transferEncoding: string | undefined;
+  let contentLength: string | undefined;
   let connection = "";
   for (let at = eol + 2; at < text.length; at = eol + 2) {
     eol = text.indexOf("\r\n", at);
@@ -226,19 +242,27 @@ export function parseResponseHead(
     }
     const value = text.slice(from, to);
     if (HOP_BY_HOP.has(name)) {
-      if (name === "transfer-encoding") head.transferEncoding = value.toLowerCase();
+      if (name === "transfer-encoding") transferEncoding = value.toLowerCase();
       else if (name === "content-length") {
-        if (head.contentLength !== undefined && head.contentLength !== value) {
+        if (contentLength !== undefined && contentLength !== value) {
           throw new ProxyProtocolError("Guest sent conflicting Content-Length headers");
         }
-        head.contentLength = value;
+        contentLength = value;
       } else if (name === "connection") connection = value.toLowerCase();
       continue;
     }
-    head.headers.push([name, value]);
+    headers.push([name, value]);
   }
-  head.keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
-  return head;
+  // One object of one shape, made once everything is known.
+  return {
+    status,
+    statusText: statusLine.length > 13 ? statusLine.slice(13) : "",
+    headers,
+    keepAlive: http10 ? connection.includes("keep-alive") : !connection.includes("close"),
+    transferEncoding,
+    contentLength,
+    size: end + 4,
+  };
 }
 
 function isOws(c: number): boolean {

@@ -24,7 +24,7 @@
  */
 
 export type { RawRequest, RawResponse, Runner, RunnerKind, WireResult } from "./runner.ts";
-export { HOP_BY_HOP, parseResponseHead, requestHead } from "./http1.ts";
+export { HOP_BY_HOP, latin1Decode, parseResponseHead, requestHead } from "./http1.ts";
 export {
   byteReader,
   connectionFromStreams,

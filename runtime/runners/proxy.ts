@@ -22,6 +22,7 @@ import {
   encodeHead,
   type Framing,
   framingOf,
+  latin1Decode,
   type ParsedResponseHead,
   parseResponseHead,
   ProxyProtocolError,
@@ -141,7 +142,6 @@ export { ProxyProtocolError };
 export type { ResponseHead } from "./http1.ts";
 
 const CRLF = new Uint8Array([13, 10]);
-const latin1 = new TextDecoder("latin1");
 const WRITE_CHUNK = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 /** Bodies with a Content-Length up to this size are read whole and answered as plain data. */
@@ -255,7 +255,7 @@ class ByteReader {
     while (true) {
       const at = this.indexOf(CRLF, from);
       if (at >= 0) {
-        const line = latin1.decode(this.take(at));
+        const line = latin1Decode(this.take(at));
         this.take(2);
         return line;
       }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   encodeHead,
   framingOf,
+  latin1Decode,
   parseResponseHead,
   ProxyProtocolError,
   requestHead,
@@ -93,4 +94,14 @@ Deno.test("framingOf() follows RFC 9112 section 6.3", () => {
   assert.deepEqual(framingOf("GET", 200, undefined, "42"), { kind: "length", length: 42 });
   assert.deepEqual(framingOf("GET", 200, undefined, undefined), { kind: "close" });
   assert.throws(() => framingOf("GET", 200, undefined, "-1"), /invalid Content-Length "-1"/);
+});
+
+Deno.test("latin1Decode() reads every byte as one character, ASCII or not", () => {
+  assert.equal(latin1Decode(enc.encode("GET / HTTP/1.1")), "GET / HTTP/1.1");
+  const all = new Uint8Array(256).map((_, i) => i);
+  const text = latin1Decode(all);
+  assert.equal(text.length, 256);
+  for (let i = 0; i < 256; i++) assert.equal(text.charCodeAt(i), i);
+  const big = new Uint8Array(10_000).fill(0x80);
+  assert.equal(latin1Decode(big), "\x80".repeat(10_000));
 });
