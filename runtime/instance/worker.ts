@@ -371,14 +371,18 @@ function serveWire(id: number, bytes: Uint8Array) {
   }
   const space = bytes.indexOf(32);
   const method = latin1Decode(bytes.subarray(0, space < 0 ? 0 : space));
-  handleWire(method, bytes, (result) => {
-    if (result instanceof Error) fail(id, result);
-    else if (result instanceof Response) sendResponse(id, result, start);
-    else {
-      const exec = performance.now() - start;
-      post({ t: "res", id, ...result, end: true, exec });
-    }
-  });
+  try {
+    handleWire(method, bytes, (result) => {
+      if (result instanceof Error) fail(id, result);
+      else if (result instanceof Response) sendResponse(id, result, start);
+      else {
+        const exec = performance.now() - start;
+        post({ t: "res", id, ...result, end: true, exec });
+      }
+    });
+  } catch (err) {
+    fail(id, err); // a runner bug fails this request, not the ring
+  }
 }
 
 async function serve(message: Extract<HostToWorker, { t: "req" }>) {

@@ -539,7 +539,13 @@ export function createProxyRunner(options: ProxyRunnerOptions): Runner {
 
   /** Opens a connection for `job`; the caller has counted it in `open`. */
   function connectFor(job: Job): void {
-    options.connect().then(
+    let connecting: Promise<GuestConnection>;
+    try {
+      connecting = options.connect();
+    } catch (err) {
+      connecting = Promise.reject(err); // a connect that throws fails this request only
+    }
+    connecting.then(
       (conn) => {
         const live: Live = {
           conn,

@@ -24,6 +24,24 @@ function both(name: string, fn: (mode: Mode) => Promise<void>) {
   for (const mode of MODES) Deno.test(`${name} (${mode})`, () => fn(mode));
 }
 
+/**
+ * The complete requests at the front of `pending`, and what remains. A request in these tests is
+ * complete once its Content-Length bytes follow the head.
+ */
+function completeRequests(pending: string): [string[], string] {
+  const raws: string[] = [];
+  while (true) {
+    const end = pending.indexOf("\r\n\r\n");
+    if (end < 0) break;
+    const m = /content-length: (\d+)/i.exec(pending.slice(0, end));
+    const total = end + 4 + (m ? Number(m[1]) : 0);
+    if (pending.length < total) break;
+    raws.push(pending.slice(0, total));
+    pending = pending.slice(total);
+  }
+  return [raws, pending];
+}
+
 const LOCAL = { family: "ipv4", ip: "127.0.0.1", port: 80 } as const;
 
 /** A scripted guest over the virtual network; see {@linkcode fakeGuest}. */
@@ -38,15 +56,9 @@ function vnetGuest(respond: (raw: string, conn: number) => (string | Uint8Array)
         while (true) {
           const chunk = await guest.readAsync();
           if (chunk === null) break;
-          pending += dec.decode(chunk);
-          while (true) {
-            const end = pending.indexOf("\r\n\r\n");
-            if (end < 0) break;
-            const m = /content-length: (\d+)/i.exec(pending.slice(0, end));
-            const total = end + 4 + (m ? Number(m[1]) : 0);
-            if (pending.length < total) break;
-            const raw = pending.slice(0, total);
-            pending = pending.slice(total);
+          const [raws, rest] = completeRequests(pending + dec.decode(chunk));
+          pending = rest;
+          for (const raw of raws) {
             const out = respond(raw, id);
             if (out === "close") return guest.close();
             for (const part of out) {
@@ -83,16 +95,9 @@ function fakeGuest(
       while (true) {
         const { value, done } = await reader.read();
         if (done) break;
-        pending += dec.decode(value);
-        // Requests in these tests are complete once Content-Length bytes follow the head.
-        while (true) {
-          const end = pending.indexOf("\r\n\r\n");
-          if (end < 0) break;
-          const m = /content-length: (\d+)/i.exec(pending.slice(0, end));
-          const total = end + 4 + (m ? Number(m[1]) : 0);
-          if (pending.length < total) break;
-          const raw = pending.slice(0, total);
-          pending = pending.slice(total);
+        const [raws, rest] = completeRequests(pending + dec.decode(value));
+        pending = rest;
+        for (const raw of raws) {
           const out = respond(raw, id);
           if (out === "close") {
             await writer.close().catch(() => {});
@@ -456,4 +461,21 @@ Deno.test("handleWire() hands the exact bytes to the guest and answers through i
   const again = await send("GET /again HTTP/1.1\r\nhost: x\r\n\r\n");
   assert.ok(!(again instanceof Error));
   assert.equal(guest.count(), 2);
+});
+
+Deno.test("proxy runner fails a request whose connect throws, and serves the next", async () => {
+  let attempts = 0;
+  const guest = fakeGuest(() => ["HTTP/1.1 204 No Content\r\n\r\n"], "vnet");
+  const runner = createProxyRunner({
+    connect: () => {
+      if (++attempts === 1) throw new Error("ECONNREFUSED: nothing listens");
+      return guest.connect();
+    },
+  });
+  const first = await new Promise<WireResult>((resolve) =>
+    runner.handleWire!("GET", enc.encode("GET / HTTP/1.1\r\n\r\n"), resolve)
+  );
+  assert.ok(first instanceof Error);
+  assert.match(first.message, /ECONNREFUSED/);
+  assert.equal((await runner.handle(new Request("http://x.localhost/"))).status, 204);
 });
