@@ -169,9 +169,9 @@ function post(message: WorkerToHost) {
 }
 
 /**
- * The body as a string when it can travel as one and come out the same: small, every byte a
- * printable ASCII character or whitespace (no NUL, the heads' separator), and with a
- * Content-Type (a string body would otherwise get a default one). Undefined otherwise.
+ * The body as a string when it can travel as one and come out the same: small, every byte ASCII
+ * but NUL (the heads' separator), and with a Content-Type (a string body would otherwise get a
+ * default one). Undefined otherwise.
  */
 function asciiText(body: Uint8Array, headers: [string, string][]): string | undefined {
   if (body.length > TEXT_BODY_LIMIT) return undefined;
@@ -364,15 +364,15 @@ async function init(message: Extract<HostToWorker, { t: "init" }>) {
 /** Serves a request the host encoded as HTTP/1.1 (head and body as the guest reads them). */
 function serveWire(id: number, bytes: Uint8Array) {
   const start = performance.now();
-  const handleWire = runner?.handleWire;
-  if (handleWire === undefined) {
+  const current = runner;
+  if (current?.handleWire === undefined) {
     fail(id, new Error("The instance received an encoded request its runner cannot take"));
     return;
   }
   const space = bytes.indexOf(32);
   const method = latin1Decode(bytes.subarray(0, space < 0 ? 0 : space));
   try {
-    handleWire(method, bytes, (result) => {
+    current.handleWire(method, bytes, (result) => {
       if (result instanceof Error) fail(id, result);
       else if (result instanceof Response) sendResponse(id, result, start);
       else {
