@@ -57,6 +57,20 @@ Deno.test("main.ts serves the bundled examples by default", async () => {
     assert.equal(wasix.status, 200);
     assert.match(wasix.headers.get("server-timing")!, /load;dur=.*instantiate;dur=.*execute;dur=/);
     await wasix.text();
+    // A HEAD answer says how long the GET body would be.
+    const index = await Deno.stat(
+      new URL("../examples/wasix-http-server/public/index.html", import.meta.url),
+    );
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await conn.write(
+      new TextEncoder().encode(
+        "HEAD /index.html HTTP/1.1\r\nhost: wasix-http-server.localhost\r\nconnection: close\r\n\r\n",
+      ),
+    );
+    const head = await new Response(conn.readable).text();
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(head, new RegExp(`\r\ncontent-length: ${index.size}\r\n`, "i"));
+    assert.ok(head.endsWith("\r\n\r\n"), "no body");
     const p1 = await rawFetch(server.port, "preview1-server.localhost", "/");
     assert.match(await p1.text(), /hello from preview1-server/);
     const rack = await rawFetch(server.port, "ruby-blog.localhost", "/");

@@ -332,7 +332,8 @@ async function readRaw(
 ): Promise<{ raw?: RawResponse; response?: Response; done: Promise<boolean> }> {
   const head = await finalHead(r, maxHeadBytes);
   const framing = framingOf(method, head.status, head.transferEncoding, head.contentLength);
-  const init = { status: head.status, statusText: head.statusText, headers: head.headers };
+  const headers = headersFor(method, head);
+  const init = { status: head.status, statusText: head.statusText, headers };
   if (framing.kind === "none" || (framing.kind === "length" && framing.length === 0)) {
     return { raw: { ...init, body: null }, done: Promise.resolve(head.keepAlive) };
   }
@@ -347,6 +348,16 @@ async function readRaw(
   const done = new Promise<boolean>((resolve) => settle = resolve);
   const body = bodyStream(r, framing, (ok) => settle(ok && head.keepAlive));
   return { response: new Response(body, init), done };
+}
+
+/**
+ * The headers to answer with: the guest's, and for a HEAD request its Content-Length too, which
+ * says how long the body of a GET would be (`Deno.serve` keeps it on a bodiless HEAD answer).
+ */
+function headersFor(method: string, head: ParsedResponseHead): [string, string][] {
+  return method === "HEAD" && head.contentLength !== undefined
+    ? [...head.headers, ["content-length", head.contentLength]]
+    : head.headers;
 }
 
 /** Opaque reader type accepted by {@linkcode readResponse}; make one with {@linkcode byteReader}. */
@@ -721,7 +732,7 @@ export function createProxyRunner(options: ProxyRunnerOptions): Runner {
       job.respond({
         status: head.status,
         statusText: head.statusText,
-        headers: head.headers,
+        headers: headersFor(job.method, head),
         body,
       });
       release(live, head.keepAlive && !extra && !live.eof);

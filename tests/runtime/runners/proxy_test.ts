@@ -269,6 +269,7 @@ both("proxy runner handles HEAD responses with a Content-Length and no body", as
   const runner = createProxyRunner({ connect: guest.connect });
   const res = await runner.handle(new Request("http://x.localhost/", { method: "HEAD" }));
   assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-length"), "42", "the length a GET would have");
   const next = await runner.handle(new Request("http://x.localhost/", { method: "HEAD" }));
   assert.equal(next.status, 200);
   assert.equal(guest.count(), 1);
