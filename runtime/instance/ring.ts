@@ -126,13 +126,10 @@ export class Ring {
    * ```
    */
   tryWriteBytes(tag: number, text: string, body: Uint8Array | null): boolean {
-    this.#tag = tag >>> 0;
-    return this.#write(text, body, TAGGED);
+    return this.#write(text, body, TAGGED, tag >>> 0);
   }
 
-  #tag = 0;
-
-  #write(text: string, body: Uint8Array | null, flags: number): boolean {
+  #write(text: string, body: Uint8Array | null, flags: number, tag = 0): boolean {
     // Heads are nearly always ASCII: then the string is copied in as is, with no encoder call
     // and no temporary buffer, and the reader knows it may decode it the same way.
     let json: Uint8Array | null = null;
@@ -163,7 +160,7 @@ export class Ring {
     this.#u32[(off >> 2) + 1] =
       (json === null ? jsonLength | ASCII | flags : jsonLength | flags) >>>
       0;
-    if (flags === TAGGED) this.#u32[(off >> 2) + 2] = this.#tag;
+    if (flags === TAGGED) this.#u32[(off >> 2) + 2] = tag;
     if (json === null) {
       const u8 = this.#u8;
       for (let i = 0, to = off + at; i < jsonLength; i++) u8[to + i] = text.charCodeAt(i);

@@ -194,8 +194,9 @@ export function parseResponseHead(
     }
     // A status line that cannot be one fails now rather than when the guest goes quiet.
     const lineEnd = buf.indexOf(13, start);
-    if (lineEnd >= 0 && !isStatusLine(latin1Decode(buf.subarray(start, lineEnd)))) {
-      throw malformedStatus(latin1Decode(buf.subarray(start, lineEnd)));
+    if (lineEnd >= 0) {
+      const line = latin1Decode(buf.subarray(start, lineEnd));
+      if (!isStatusLine(line)) throw malformedStatus(line);
     }
     return null;
   }

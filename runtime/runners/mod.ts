@@ -24,17 +24,15 @@
  */
 
 export type { RawRequest, RawResponse, Runner, RunnerKind, WireResult } from "./runner.ts";
-export { HOP_BY_HOP, latin1Decode, parseResponseHead, requestHead } from "./http1.ts";
+export { latin1Decode, ProxyProtocolError, requestHead, type ResponseHead } from "./http1.ts";
 export {
   byteReader,
   connectionFromStreams,
   createProxyRunner,
   type GuestConnection,
   guestConnections,
-  ProxyProtocolError,
   type ProxyRunnerOptions,
   readResponse,
-  type ResponseHead,
   serializeRequestHead,
   type SyncConnection,
   vnetConnection,

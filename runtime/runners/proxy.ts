@@ -138,9 +138,6 @@ export interface ProxyRunnerOptions {
   maxHeadBytes?: number;
 }
 
-export { ProxyProtocolError };
-export type { ResponseHead } from "./http1.ts";
-
 const CRLF = new Uint8Array([13, 10]);
 const WRITE_CHUNK = 64 * 1024;
 const EMPTY = new Uint8Array(0);
