@@ -7,6 +7,12 @@
 # Prints wrk's output for each target and a summary table (req/s, p99, errors, the server's CPU
 # time per request over all its threads, ratio), then each server's CPU per request by thread.
 set -euo pipefail
+for tool in wrk curl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "bench/host_load.sh needs $tool: apt-get install -y $tool" >&2
+    exit 1
+  fi
+done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 duration="${1:-30s}"
 conns="${2:-64}"
